@@ -11,7 +11,7 @@
 //       (prefix cache) and training resumes from block j.
 import * as tf from '@tensorflow/tfjs'
 import type { Gpt2Config } from './config'
-import { activation, gatherRows, layerNorm, linear, matmul2, TransposeCache, type Weight } from './ops'
+import { activation, gatherRows, layerNorm, linear, matmul2, pickRows, TransposeCache, type Weight } from './ops'
 import { causalAttention } from './attention'
 
 export interface BlockWeights {
@@ -94,10 +94,10 @@ export class Gpt2 {
     const h1 = layerNorm(x, w.ln1g, w.ln1b, c.layerNormEpsilon)
     const qkv = linear(h1, w.attnW, w.attnB, tc) // [B·T, 3D]
     const att = causalAttention(qkv, B, T, c.nHead) // [B·T, D]
-    const x1 = tf.add(x, linear(att, w.projW, w.projB, tc))
+    const x1 = tf.add(x, linear(att, w.projW, w.projB, tc)) as tf.Tensor2D
     const h2 = layerNorm(x1, w.ln2g, w.ln2b, c.layerNormEpsilon) // c_fc input
     if (opts.capture && opts.capture.layer === j) {
-      captured.push(tf.gather(h2, tf.tensor1d(opts.capture.rows, 'int32')) as tf.Tensor2D) // [B, D]
+      captured.push(pickRows(h2, opts.capture.rows)) // [B, D]
     }
     let fc = linear(h2, w.fcW, w.fcB, tc) // [B·T, F]
     const delta = opts.fcHook?.(j, h2)
@@ -127,7 +127,7 @@ export class Gpt2 {
   /** Final LayerNorm and LM head at flat rows only (the V-wide head dominates small-batch cost): [P, V]. */
   head(hidden: tf.Tensor2D, rows: Int32Array): tf.Tensor2D {
     const w = this.weights
-    const picked = tf.gather(hidden, tf.tensor1d(rows, 'int32')) as tf.Tensor2D // [P, D]
+    const picked = pickRows(hidden, rows) // [P, D]
     const h = layerNorm(picked, w.lnfg, w.lnfb, this.config.layerNormEpsilon)
     const table = (w.lmHead ?? w.wte) as tf.Tensor2D // [V, D]
     // Pretraining: the tied table is a variable and takes gradients through the transpose.

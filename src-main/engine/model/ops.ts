@@ -4,6 +4,7 @@
 // therefore carries a custom gradient written with plain rank-2 matMuls, and frozen weights keep a
 // pre-transposed copy so their backward pass costs one fast matMul.
 import * as tf from '@tensorflow/tfjs'
+import type { Gpt2Activation } from './config'
 
 /** A weight: frozen tensors are closed over (no gradient work at all); trainable ones are tf.Variables. */
 export type Weight = tf.Tensor
@@ -128,14 +129,12 @@ export function layerNorm(x: tf.Tensor2D, g: Weight, b: Weight, eps: number): tf
   return f(x, g, b) as tf.Tensor2D
 }
 
-export type Activation = 'gelu_new' | 'gelu' | 'gelu_fast' | 'gelu_pytorch_tanh' | 'relu'
-
 // tanh-GELU rewritten as x·σ(2√(2/π)(x + 0.044715x³)): identical math, and sigmoid is cheap on wasm where tanh and
 // pow are slow (world-feasibility.md).
 const GELU_A = 2 * Math.sqrt(2 / Math.PI)
 const GELU_B = GELU_A * 0.044715
 
-export function activation(x: tf.Tensor2D, kind: Activation): tf.Tensor2D {
+export function activation(x: tf.Tensor2D, kind: Gpt2Activation): tf.Tensor2D {
   if (kind === 'relu') return tf.relu(x)
   if (kind === 'gelu') {
     // Exact GELU with erf (HF "gelu"); the built-in gradients are fine here, the op is elementwise.
@@ -160,25 +159,31 @@ export function activation(x: tf.Tensor2D, kind: Activation): tf.Tensor2D {
 }
 
 /**
- * Rows of an embedding table. Frozen tables use tf.gather; trainable ones need a custom gradient because the
- * gather gradient (UnsortedSegmentSum) is not registered in tfjs-backend-wasm (world-feasibility.md).
+ * Rows idx of x [R, C] → [idx.length, C], differentiable with respect to x. The built-in gather gradient
+ * (UnsortedSegmentSum) is not registered in tfjs-backend-wasm (world-feasibility.md), so the backward pass is a
+ * scatter-add in JS.
  */
-export function gatherRows(table: Weight, idx: Int32Array): tf.Tensor2D {
+export function pickRows(x: tf.Tensor2D, idx: Int32Array): tf.Tensor2D {
+  const [R, C] = x.shape
   const idxT = tf.tensor1d(idx, 'int32')
-  if (!isTrainable(table)) return tf.gather(table, idxT) as tf.Tensor2D
-  const [V, D] = table.shape
-  const f = tf.customGrad((tIn) => ({
-    value: tf.gather(tIn as tf.Tensor2D, idxT) as tf.Tensor2D,
+  const f = tf.customGrad((xIn) => ({
+    value: tf.gather(xIn as tf.Tensor2D, idxT) as tf.Tensor2D,
     gradFunc: (dy) => {
-      const g = new Float32Array(V * D)
+      const g = new Float32Array(R * C)
       const d = dy.dataSync() as Float32Array
       for (let r = 0; r < idx.length; r++) {
-        const src = r * D
-        const dst = idx[r] * D
-        for (let c = 0; c < D; c++) g[dst + c] += d[src + c]
+        const src = r * C
+        const dst = idx[r] * C
+        for (let c = 0; c < C; c++) g[dst + c] += d[src + c]
       }
-      return tf.tensor2d(g, [V, D])
+      return tf.tensor2d(g, [R, C])
     }
   }))
-  return f(table) as tf.Tensor2D
+  return f(x) as tf.Tensor2D
+}
+
+/** Rows of an embedding table: a plain gather when frozen, differentiable when it is a trainable variable. */
+export function gatherRows(table: Weight, idx: Int32Array): tf.Tensor2D {
+  if (isTrainable(table)) return pickRows(table as tf.Tensor2D, idx)
+  return tf.gather(table, tf.tensor1d(idx, 'int32')) as tf.Tensor2D
 }
