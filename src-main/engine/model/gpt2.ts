@@ -136,6 +136,18 @@ export class Gpt2 {
     return linear(h, this.transposes.get(table), null, () => table)
   }
 
+  /**
+   * Creates the kept transposes that backward passes through blocks [from, n) and the head will need, so that
+   * the tensor count is flat from the first training step on (they live until dispose()).
+   */
+  prepareBackward(from: number): void {
+    for (let j = from; j < this.nLayer; j++) {
+      const b = this.weights.blocks[j]
+      for (const w of [b.attnW, b.projW, b.fcW, b.fcProjW]) this.transposes.get(w)
+    }
+    this.transposes.get(this.weights.lmHead ?? this.weights.wte)
+  }
+
   /** Logits [P, V] at flat rows of a batch, with optional hooks. Caller owns the result. */
   logits(batch: TokenBatch, rows: Int32Array, opts: RunOptions = {}): tf.Tensor2D {
     return tf.tidy(() => {

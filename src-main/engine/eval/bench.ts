@@ -1,0 +1,123 @@
+// Sequential-editing benchmark: N edits applied in batches, one after another, then every metric once.
+// Used by `elder bench edit` (and later by the UI's method comparison). Timing is per batch, reported per edit.
+import * as tf from '@tensorflow/tfjs'
+import { backendInfo } from '../backend'
+import { ElderEditor, type EditorModel } from '../elder/editor'
+import type { ElderConfigInput } from '../elder/config'
+import type { PromptTarget } from '../elder/rows'
+import { baseScore, evaluateEdits, localityReference, type EditMetrics, type SuiteRecord } from './metrics'
+
+export type BenchMethod = 'elder' | 'base'
+
+export interface BenchOptions {
+  method: BenchMethod
+  edits: number
+  batchSize: number
+  seed: number
+  config?: ElderConfigInput
+  retention?: PromptTarget[]
+  onProgress?: (p: { done: number; total: number; sPerEdit: number; etaS: number }) => void
+}
+
+export interface BenchResult {
+  method: BenchMethod
+  backend: string
+  model: string
+  edits: number
+  batch_size: number
+  reliability_em: number
+  reliability_tok: number
+  generalization_em: number
+  generalization_tok: number
+  locality_em: number
+  locality_tok: number
+  retention_em: number | null
+  base_retention_em: number | null
+  locality_deferred_rate: number | null
+  retention_deferred_rate: number | null
+  s_per_edit_mean: number
+  s_per_edit_p50: number
+  s_per_edit_p95: number
+  steps_per_edit_mean: number
+  trainable_params: number
+  trainable_params_after: number
+  peak_rss_mb: number
+  rss_growth_pct: number
+  tensors_before: number
+  tensors_after: number
+  metrics: EditMetrics
+}
+
+const quantile = (xs: number[], q: number): number => {
+  if (xs.length === 0) return 0
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]
+}
+
+const paramCount = (e: ElderEditor | null): number =>
+  e ? e.molora.variables().reduce((a, v) => a + v.size, 0) : 0
+
+export async function runEditBench(
+  base: EditorModel & { dir: string },
+  suite: readonly SuiteRecord[],
+  o: BenchOptions
+): Promise<BenchResult> {
+  if (o.edits < 1 || o.edits > suite.length) {
+    throw new Error(`--edits ${o.edits}: the suite has ${suite.length} records`)
+  }
+  const records = suite.slice(0, o.edits)
+  const localityRef = localityReference(base, records)
+  const retention = o.retention?.length ? { items: o.retention, base: baseScore(base, o.retention) } : undefined
+  const editor = o.method === 'elder' ? new ElderEditor(base, { ...o.config, seed: o.seed }) : null
+  const params = paramCount(editor)
+  const tensorsBefore = tf.memory().numTensors
+  const rssStart = process.memoryUsage().rss
+  let peakRss = rssStart
+  const perEdit: number[] = []
+  let steps = 0
+  const t0 = performance.now()
+  if (editor) {
+    for (let i = 0; i < records.length; i += o.batchSize) {
+      const batch = records.slice(i, i + o.batchSize)
+      const r = await editor.applyBatch(batch)
+      steps += r.steps
+      for (let j = 0; j < batch.length; j++) perEdit.push(r.wallMs / 1000 / batch.length)
+      peakRss = Math.max(peakRss, process.memoryUsage().rss)
+      const done = i + batch.length
+      const sPer = (performance.now() - t0) / 1000 / done
+      o.onProgress?.({ done, total: records.length, sPerEdit: sPer, etaS: sPer * (records.length - done) })
+    }
+  }
+  const tensorsAfter = tf.memory().numTensors
+  const metrics = evaluateEdits(base, editor, records, { localityRef, retention })
+  const result: BenchResult = {
+    method: o.method,
+    backend: backendInfo().name,
+    model: base.dir,
+    edits: records.length,
+    batch_size: o.batchSize,
+    reliability_em: metrics.reliability.exact_match,
+    reliability_tok: metrics.reliability.token_accuracy,
+    generalization_em: metrics.generalization.exact_match,
+    generalization_tok: metrics.generalization.token_accuracy,
+    locality_em: metrics.locality.exact_match,
+    locality_tok: metrics.locality.token_accuracy,
+    retention_em: metrics.retention?.edited.exact_match ?? null,
+    base_retention_em: metrics.retention?.base.exact_match ?? null,
+    locality_deferred_rate: metrics.locality.deferred_rate,
+    retention_deferred_rate: metrics.retention?.edited.deferred_rate ?? null,
+    s_per_edit_mean: perEdit.length ? perEdit.reduce((a, b) => a + b, 0) / perEdit.length : 0,
+    s_per_edit_p50: quantile(perEdit, 0.5),
+    s_per_edit_p95: quantile(perEdit, 0.95),
+    steps_per_edit_mean: editor ? steps / Math.ceil(records.length / o.batchSize) : 0,
+    trainable_params: params,
+    trainable_params_after: paramCount(editor),
+    peak_rss_mb: Math.round(peakRss / 2 ** 20),
+    rss_growth_pct: Number((((peakRss - rssStart) / rssStart) * 100).toFixed(1)),
+    tensors_before: tensorsBefore,
+    tensors_after: tensorsAfter,
+    metrics
+  }
+  editor?.dispose()
+  return result
+}
