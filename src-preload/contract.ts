@@ -1,0 +1,234 @@
+// The single source of truth between the renderer and the workspace: every method's name, request schema and
+// response type, and every pushed event. Carried by Electron IPC (one ipcMain.handle and one preload function per
+// method) on the desktop and by HTTP + server-sent events in `serve` mode; the service validates every request
+// with these schemas before it touches anything. Imported by main, preload and renderer: no Node types here.
+import { z } from 'zod'
+
+const id = z.number().int().positive()
+const text = (max: number) => z.string().trim().min(1).max(max)
+
+export const EditInputSchema = z.object({
+  prompt: text(10_000),
+  target: text(10_000),
+  groundTruth: z.string().max(10_000).optional(),
+  rephrases: z.array(text(10_000)).max(1000).default([]),
+  locality: z.array(z.object({ prompt: text(10_000), answer: text(10_000) })).max(1000).default([]),
+  subject: z.string().max(1000).optional(),
+  relation: z.string().max(1000).optional()
+})
+export type EditInput = z.input<typeof EditInputSchema>
+
+export const EDIT_STATUSES = ['queued', 'applied', 'failed', 'disabled', 'rolled_back'] as const
+export const BATCH_STATES = ['queued', 'training', 'applied', 'failed', 'interrupted', 'rolled_back', 'disabled'] as const
+export type EditStatus = (typeof EDIT_STATUSES)[number]
+export type BatchState = (typeof BATCH_STATES)[number]
+
+export interface EditView {
+  id: number
+  position: number
+  prompt: string
+  target: string
+  groundTruth: string | null
+  rephrases: string[]
+  locality: Array<{ prompt: string; answer: string }>
+  subject: string | null
+  relation: string | null
+  sourceFile: string | null
+  sourceLine: number | null
+  status: EditStatus
+  batchId: number | null
+}
+
+export interface BatchView {
+  id: number
+  seq: number
+  state: BatchState
+  createdAt: number
+  startedAt: number | null
+  finishedAt: number | null
+  steps: number | null
+  wallMs: number | null
+  error: string | null
+  edits: Array<{ id: number; prompt: string; target: string }>
+}
+
+export interface ModelView {
+  id: number
+  path: string
+  name: string
+  contentHash: string
+  nLayer: number
+  nEmbd: number
+  vocabSize: number
+}
+
+export interface ExperimentView {
+  id: number
+  name: string
+  modelId: number
+  method: string
+  config: Record<string, unknown>
+  notes: string
+  tags: string[]
+  createdAt: number
+  counts: Record<EditStatus, number>
+}
+
+export type JobKind = 'apply' | 'evaluate' | 'replay' | 'export'
+
+export interface JobView {
+  id: number
+  kind: JobKind
+  experimentId: number
+  state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled'
+  /** Progress of the running batch. */
+  step: number
+  maxSteps: number
+  loss: number | null
+  editsDone: number
+  editsTotal: number
+  etaS: number | null
+  message: string | null
+}
+
+export interface ProbeRow {
+  answer: string
+  top5: Array<{ token: string; prob: number }>
+}
+
+export interface ProbeResult {
+  prompt: string
+  base: ProbeRow
+  edited: ProbeRow & {
+    /** L×N bits, layer-major, as '0'/'1' characters. */
+    code: string
+    nearestDistance: number | null
+    nearestEditId: number | null
+    deferred: boolean
+  }
+}
+
+export interface ImportReport {
+  format: string
+  total: number
+  good: number
+  errors: Array<{ line: number; field: string | null; message: string }>
+  omittedErrors: number
+  /** Set by edits.import (not by the preview). */
+  imported?: number
+  zsreTarget?: string
+}
+
+export interface MetricPointView {
+  batchId: number | null
+  editCount: number
+  value: number
+}
+
+export interface StatusView {
+  backend: string
+  workspace: string
+  model: ModelView | null
+  experiment: ExperimentView | null
+  job: JobView | null
+  version: string
+}
+
+/** A file's content as sent by the renderer (the browser has no file paths). Max 64 MiB. */
+const FileSchema = z.object({ name: text(255), content: z.string().max(64 * 1024 * 1024) })
+
+export const contract = {
+  'app.status': { req: z.object({}).strict(), res: {} as StatusView },
+  'models.list': { req: z.object({}).strict(), res: {} as ModelView[] },
+  'models.register': { req: z.object({ path: text(4096) }).strict(), res: {} as ModelView },
+  'experiments.list': { req: z.object({}).strict(), res: {} as ExperimentView[] },
+  'experiments.create': {
+    req: z
+      .object({ name: text(200), modelId: id, method: z.literal('elder').default('elder'), config: z.record(z.string(), z.unknown()).default({}) })
+      .strict(),
+    res: {} as ExperimentView
+  },
+  'experiments.clone': { req: z.object({ id, name: text(200).optional() }).strict(), res: {} as ExperimentView },
+  'experiments.update': {
+    req: z.object({ id, notes: z.string().max(100_000).optional(), tags: z.array(text(100)).max(100).optional() }).strict(),
+    res: {} as ExperimentView
+  },
+  'experiments.select': { req: z.object({ id }).strict(), res: {} as StatusView },
+  'edits.list': {
+    req: z
+      .object({
+        experimentId: id,
+        status: z.enum(EDIT_STATUSES).optional(),
+        offset: z.number().int().min(0).default(0),
+        limit: z.number().int().min(1).max(10_000).default(200)
+      })
+      .strict(),
+    res: {} as { rows: EditView[]; total: number }
+  },
+  'edits.add': { req: z.object({ experimentId: id, edits: z.array(EditInputSchema).min(1).max(100_000) }).strict(), res: {} as { ids: number[] } },
+  'edits.update': {
+    req: z.object({ id, patch: EditInputSchema.partial() }).strict(),
+    res: {} as EditView
+  },
+  'edits.delete': { req: z.object({ ids: z.array(id).min(1).max(100_000) }).strict(), res: {} as { deleted: number } },
+  'edits.importPreview': {
+    req: z.object({ file: FileSchema, zsreTarget: z.enum(['alt', 'answers']).optional() }).strict(),
+    res: {} as ImportReport
+  },
+  'edits.import': {
+    req: z.object({ experimentId: id, file: FileSchema, zsreTarget: z.enum(['alt', 'answers']).optional() }).strict(),
+    res: {} as ImportReport
+  },
+  'batches.list': { req: z.object({ experimentId: id }).strict(), res: {} as BatchView[] },
+  'jobs.apply': {
+    req: z
+      .object({ experimentId: id, batchSize: z.number().int().min(1).max(10_000), batches: z.number().int().min(1).max(1_000_000).nullable() })
+      .strict(),
+    res: {} as JobView
+  },
+  'jobs.evaluate': { req: z.object({ experimentId: id }).strict(), res: {} as JobView },
+  'jobs.cancel': { req: z.object({ jobId: id }).strict(), res: {} as { cancelled: boolean } },
+  'jobs.current': { req: z.object({}).strict(), res: {} as JobView | null },
+  probe: { req: z.object({ experimentId: id, prompts: z.array(text(10_000)).min(1).max(100) }).strict(), res: {} as ProbeResult[] },
+  'rollback.revertTo': { req: z.object({ batchId: id }).strict(), res: {} as BatchView[] },
+  'rollback.revertOnly': { req: z.object({ batchId: id }).strict(), res: {} as JobView },
+  'rollback.disable': { req: z.object({ batchId: id }).strict(), res: {} as BatchView[] },
+  'rollback.enable': { req: z.object({ batchId: id }).strict(), res: {} as BatchView[] },
+  'rollback.undo': { req: z.object({ experimentId: id }).strict(), res: {} as BatchView[] },
+  'metrics.series': {
+    req: z.object({ experimentIds: z.array(id).min(1).max(20), names: z.array(text(100)).min(1).max(50) }).strict(),
+    res: {} as Record<string, Record<string, MetricPointView[]>>
+  },
+  'export.edits': { req: z.object({ experimentId: id }).strict(), res: {} as { name: string; content: string } },
+  'export.metrics': { req: z.object({ experimentId: id }).strict(), res: {} as { name: string; content: string } },
+  'export.adapter': { req: z.object({ experimentId: id }).strict(), res: {} as { name: string; base64: string } },
+  'import.adapter': { req: z.object({ experimentId: id, name: text(255), base64: z.string().max(512 * 1024 * 1024) }).strict(), res: {} as ExperimentView }
+} as const
+
+export type Contract = typeof contract
+export type Method = keyof Contract
+export const METHODS = Object.keys(contract) as Method[]
+export type Req<M extends Method> = z.input<Contract[M]['req']>
+export type ParsedReq<M extends Method> = z.output<Contract[M]['req']>
+export type Res<M extends Method> = Contract[M]['res']
+
+/** Errors travel as data. `code` is stable for programs; `message` is for people. */
+export interface ServiceError {
+  code: 'invalid_request' | 'not_found' | 'conflict' | 'busy' | 'engine' | 'io' | 'unauthorized' | 'internal'
+  message: string
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ServiceError }
+
+/** Pushed to every window / SSE client. */
+export type WorkspaceEvent =
+  | { type: 'job.progress'; job: JobView }
+  | { type: 'job.finished'; job: JobView }
+  | { type: 'batches.changed'; experimentId: number }
+  | { type: 'edits.changed'; experimentId: number }
+  | { type: 'metrics.changed'; experimentId: number }
+
+/** What the renderer calls: one function per method, plus a subscription to events. */
+export type ElderApi = { [M in Method]: (req: Req<M>) => Promise<Result<Res<M>>> } & {
+  onEvent(listener: (e: WorkspaceEvent) => void): () => void
+}
