@@ -232,3 +232,12 @@ export type WorkspaceEvent =
 export type ElderApi = { [M in Method]: (req: Req<M>) => Promise<Result<Res<M>>> } & {
   onEvent(listener: (e: WorkspaceEvent) => void): () => void
 }
+
+/**
+ * What src-main/service implements and the transports (IPC, HTTP) call: one function per method taking the raw,
+ * unvalidated request (the service validates it with the method's schema), plus events and shutdown.
+ */
+export type ServiceApi = { [M in Method]: (req: unknown) => Promise<Result<Res<M>>> } & {
+  onEvent(listener: (e: WorkspaceEvent) => void): () => void
+  close(): Promise<void>
+}
