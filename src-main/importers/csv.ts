@@ -1,0 +1,137 @@
+import { CsvRecordReader, type CsvRow } from './csv-parse'
+import { FieldReader } from './fields'
+import { readLines, type ByteSource } from './lines'
+import { ImportError, type ImportLimits, type ImportResult, type LocalityPair, type RecordIssue } from './types'
+
+/** What each header column means. */
+interface Columns {
+  names: string[]
+  prompt: number
+  target: number
+  groundTruth?: number
+  subject?: number
+  relation?: number
+  rephrases: number[]
+  locality: { prompt: number; answer: number }[]
+  ignored: string[]
+}
+
+// A Map, not an object literal: a column named "constructor" must not find Object.prototype's.
+const SINGLE = new Map<string, 'prompt' | 'target' | 'groundTruth' | 'subject' | 'relation'>([
+  ['prompt', 'prompt'], ['target', 'target'], ['target_new', 'target'], ['ground_truth', 'groundTruth'],
+  ['subject', 'subject'], ['relation', 'relation'], ['relation_id', 'relation']
+])
+const REPHRASE = /^(?:rephrases?|rephrase_prompt)_?(\d*)$/
+const LOC_PROMPT = /^locality_prompt_?(\d*)$/
+const LOC_ANSWER = /^(?:locality_answer|locality_ground_truth)_?(\d*)$/
+
+/**
+ * Header names are matched case-insensitively with spaces/hyphens read as "_". Rephrase columns may repeat or be
+ * numbered (rephrase1, rephrase_2); locality_prompt/locality_answer columns pair by their number, or by order
+ * when unnumbered. Unknown columns are ignored with a warning.
+ */
+export function mapHeader(row: CsvRow): Columns {
+  if (row.problems.length > 0 || row.badUtf8Line !== undefined || row.tooLongLine !== undefined) {
+    throw new ImportError('bad_header', 'the CSV header row is malformed (bad quoting, bytes or length)', row.line)
+  }
+  const names = row.cells.map((c) => c.trim().toLowerCase().replace(/[\s-]+/g, '_'))
+  const cols: Partial<Columns> & { rephrases: number[]; locality: Columns['locality']; ignored: string[] } =
+    { names, rephrases: [], locality: [], ignored: [] }
+  const prompts = new Map<string, number>()
+  const answers = new Map<string, number>()
+  let unnumberedP = 0
+  let unnumberedA = 0
+  names.forEach((name, i) => {
+    let m: RegExpExecArray | null
+    const single = SINGLE.get(name)
+    if (single) {
+      if (cols[single] !== undefined) throw new ImportError('bad_header', `column "${row.cells[i]}" appears more than once`, row.line)
+      cols[single] = i
+    } else if (REPHRASE.test(name)) cols.rephrases.push(i)
+    else if ((m = LOC_PROMPT.exec(name))) prompts.set(m[1] || `#${unnumberedP++}`, i)
+    else if ((m = LOC_ANSWER.exec(name))) answers.set(m[1] || `#${unnumberedA++}`, i)
+    else cols.ignored.push(row.cells[i])
+  })
+  for (const need of ['prompt', 'target'] as const) {
+    if (cols[need] === undefined) {
+      throw new ImportError('bad_header',
+        `the CSV header has no "${need}" column (found: ${row.cells.map((c) => JSON.stringify(c)).join(', ')})`, row.line)
+    }
+  }
+  for (const [key, p] of prompts) {
+    const a = answers.get(key)
+    if (a === undefined) throw new ImportError('bad_header', `column "${row.cells[p]}" has no matching locality_answer column`, row.line)
+    cols.locality.push({ prompt: p, answer: a })
+    answers.delete(key)
+  }
+  if (answers.size > 0) {
+    const a = [...answers.values()][0]
+    throw new ImportError('bad_header', `column "${row.cells[a]}" has no matching locality_prompt column`, row.line)
+  }
+  return cols as Columns
+}
+
+/** One data row → record or issues. Empty cells mean "not given". */
+function mapRow(row: CsvRow, c: Columns, limits: ImportLimits): { record?: ImportResult['records'][number]; issues: RecordIssue[] } {
+  const r = new FieldReader(row.line, limits)
+  const colName = (i: number) => c.names[i] ?? `column ${i + 1}`
+  if (row.badUtf8Line !== undefined) r.issues.push({ line: row.badUtf8Line, field: null, message: 'invalid UTF-8 byte sequence' })
+  if (row.tooLongLine !== undefined) r.issues.push({ line: row.tooLongLine, field: null, message: `the line is longer than ${limits.maxLineBytes} bytes` })
+  if (row.cells.length > c.names.length) r.fail(null, `the row has ${row.cells.length} fields; the header has ${c.names.length}`)
+  for (const p of row.problems) r.fail(colName(p.cell), p.message)
+  for (const i of row.overflow) r.fail(colName(i), `is longer than ${limits.maxFieldChars} characters`)
+  if (!r.ok) return { issues: r.issues }
+
+  const cell = (i: number | undefined) => (i === undefined ? undefined : row.cells[i])
+  const prompt = r.text(cell(c.prompt) ?? '', colName(c.prompt))
+  const target = r.text(cell(c.target) ?? '', colName(c.target))
+  const groundTruth = c.groundTruth === undefined ? undefined : r.optText(cell(c.groundTruth), colName(c.groundTruth))
+  const subject = c.subject === undefined ? undefined : r.optText(cell(c.subject), colName(c.subject))
+  const relation = c.relation === undefined ? undefined : r.optText(cell(c.relation), colName(c.relation))
+  const rephrases: string[] = []
+  for (const i of c.rephrases) { const s = r.optText(cell(i), colName(i)); if (s) rephrases.push(s) }
+  const locality: LocalityPair[] = []
+  for (const { prompt: pi, answer: ai } of c.locality) {
+    const lp = r.optText(cell(pi), colName(pi))
+    const la = r.optText(cell(ai), colName(ai))
+    if (lp && la) locality.push({ prompt: lp, answer: la })
+    else if (lp) r.fail(colName(ai), 'missing the answer for the locality prompt beside it')
+    else if (la) r.fail(colName(pi), 'missing the locality prompt for the answer beside it')
+  }
+  if (!r.ok || prompt === undefined || target === undefined) return { issues: r.issues }
+  const record: ImportResult['records'][number] = { prompt, target, rephrases, locality, sourceLine: row.line }
+  if (groundTruth) record.groundTruth = groundTruth
+  if (subject) record.subject = subject
+  if (relation) record.relation = relation
+  return { record, issues: [] }
+}
+
+const isBlank = (row: CsvRow) => row.problems.length === 0 && row.badUtf8Line === undefined &&
+  row.tooLongLine === undefined && row.overflow.size === 0 && row.cells.every((x) => x.trim() === '')
+
+/** Reads a CSV file with a header row, streaming line by line. */
+export async function readCsv(source: ByteSource, limits: ImportLimits): Promise<ImportResult> {
+  const reader = new CsvRecordReader(limits.maxFieldChars)
+  const res: ImportResult = { format: 'csv', container: 'csv', records: [], errors: [], omittedErrors: 0, total: 0, warnings: [] }
+  let cols: Columns | null = null
+  const take = (row: CsvRow | null) => {
+    if (row === null || isBlank(row)) return
+    if (cols === null) {
+      cols = mapHeader(row)
+      if (cols.ignored.length) res.warnings.push(`ignored column(s): ${cols.ignored.map((n) => JSON.stringify(n)).join(', ')}`)
+      return
+    }
+    res.total++
+    const m = mapRow(row, cols, limits)
+    if (m.record) res.records.push(m.record)
+    for (const i of m.issues) {
+      if (res.errors.length < limits.maxErrors) res.errors.push(i)
+      else res.omittedErrors++
+    }
+  }
+  for await (const l of readLines(source, limits.maxLineBytes)) take(reader.feed(l))
+  take(reader.end())
+  if (cols === null) throw new ImportError('empty_file', 'the CSV file has no header row')
+  if (res.total === 0) res.warnings.push('the CSV file has a header but no data rows')
+  return res
+}

@@ -1,0 +1,115 @@
+/** Shapes shared by the importers. Field names follow the store's EditInput so records insert as they are. */
+
+export interface LocalityPair {
+  prompt: string
+  answer: string
+}
+
+/** One edit parsed from a file. Strings are trimmed (the model sees prompt + " " + target; the space is ours). */
+export interface ImportedRecord {
+  prompt: string
+  target: string
+  groundTruth?: string
+  rephrases: string[]
+  locality: LocalityPair[]
+  subject?: string
+  relation?: string
+  /** 1-based line where the record starts in the file. */
+  sourceLine: number
+}
+
+/** Record shape, i.e. which dataset convention the fields follow. */
+export type ImportFormat =
+  | 'zsre-mend' // MEND / ROME zsRE: src, answers, alt, rephrase, loc, loc_ans, subject
+  | 'zsre-easyedit' // EasyEdit zsRE: prompt, target_new, ground_truth, rephrase_prompt, locality_*, subject
+  | 'counterfact-easyedit' // the same fields plus case_id
+  | 'counterfact-rome' // ROME counterfact.json: requested_rewrite, paraphrase_prompts, neighborhood_prompts
+  | 'elder' // the project's edit records (scripts/world/format.ts)
+  | 'csv' // a header row naming the columns
+
+/** How records are laid out in the file. */
+export type Container = 'json-array' | 'jsonl' | 'csv'
+
+/** Which zsRE field becomes the target. 'alt' = EasyEdit (counterfactual); 'answers' = ROME/MEND/GRACE. */
+export type ZsreTarget = 'alt' | 'answers'
+
+/** A problem with one record: `line` is where the record starts (or the exact line, when known). */
+export interface RecordIssue {
+  line: number
+  /** Field path such as "target" or "requested_rewrite.target_new.str"; null when the whole record is bad. */
+  field: string | null
+  message: string
+}
+
+export interface ImportResult {
+  format: ImportFormat
+  container: Container
+  /** Records that passed every check, in file order. */
+  records: ImportedRecord[]
+  /** Problems, in file order; capped at limits.maxErrors (see omittedErrors). */
+  errors: RecordIssue[]
+  omittedErrors: number
+  /** Records seen, good or bad. */
+  total: number
+  /** Set for zsre-mend: which field the targets came from. */
+  zsreTarget?: ZsreTarget
+  /** File-level remarks that are not errors (ignored CSV columns, …). */
+  warnings: string[]
+}
+
+export interface ImportLimits {
+  /** A single text field longer than this is a per-record error (a prompt is a sentence, not a document). */
+  maxFieldChars: number
+  /** JSON arrays are parsed whole; a larger file is refused with an ImportError. */
+  maxJsonBytes: number
+  /** A JSONL line or CSV physical line longer than this is a per-record error and is not kept in memory. */
+  maxLineBytes: number
+  /** At most this many rephrases / locality pairs per record. */
+  maxListItems: number
+  /** Errors kept in the result; the rest are only counted. */
+  maxErrors: number
+}
+
+export const DEFAULT_LIMITS: ImportLimits = {
+  maxFieldChars: 10_000,
+  // 500 MiB, not 512: V8 strings stop at 2^29 - 24 characters, so a 512 MiB ASCII file could not be decoded.
+  maxJsonBytes: 500 * 1024 * 1024,
+  maxLineBytes: 4 * 1024 * 1024,
+  maxListItems: 1_000,
+  maxErrors: 1_000
+}
+
+export interface ImportOptions {
+  /** Skip detection and read the file as this container. */
+  container?: Container
+  /** zsRE MEND target: default 'alt', the counterfactual EasyEdit edits towards (see index.ts). */
+  zsreTarget?: ZsreTarget
+  limits?: Partial<ImportLimits>
+}
+
+export type ImportErrorCode =
+  | 'not_found'
+  | 'unreadable'
+  | 'empty_file'
+  | 'too_large'
+  | 'unknown_format'
+  | 'no_records'
+  | 'bad_header'
+
+/** A file-level problem (nothing could be imported). Per-record problems are RecordIssues, not throws. */
+export class ImportError extends Error {
+  override readonly name = 'ImportError'
+
+  constructor(readonly code: ImportErrorCode, message: string, readonly line?: number) {
+    super(line === undefined ? message : `line ${line}: ${message}`)
+  }
+
+  toData(): { code: ImportErrorCode; message: string; line?: number } {
+    return { code: this.code, message: this.message, ...(this.line === undefined ? {} : { line: this.line }) }
+  }
+}
+
+/** "line 3, field "target": expected a non-empty string" */
+export function formatIssue(e: RecordIssue): string {
+  return e.field === null ? `line ${e.line}: ${e.message}` : `line ${e.line}, field ${JSON.stringify(e.field)}: ${e.message}`
+}

@@ -1,0 +1,58 @@
+import type Database from 'better-sqlite3'
+import { StoreError } from '../errors'
+import type { MetricPoint } from '../types'
+import { logEvent } from './events'
+import { nonEmpty, nonNegativeInt } from './validate'
+
+export interface MetricInput {
+  batchId?: number | null
+  /** Edits applied when the value was measured: the x axis of every lifelong-editing curve. */
+  editCount: number
+  name: string
+  value: number
+}
+
+/** Appends metric points for one experiment in one transaction. Non-finite values are refused by name. */
+export function appendMetrics(db: Database.Database, experimentId: number, points: readonly MetricInput[]): number {
+  points.forEach((p, i) => {
+    nonEmpty(p.name, `metrics[${i}].name`)
+    nonNegativeInt(p.editCount, `metrics[${i}].editCount`)
+    if (typeof p.value !== 'number' || !Number.isFinite(p.value)) {
+      throw new StoreError('invalid_input', `metrics[${i}] (${p.name}): value must be a finite number, got ${p.value}`)
+    }
+  })
+  return db.transaction(() => {
+    if (!db.prepare('SELECT 1 FROM experiments WHERE id = ?').get(experimentId)) {
+      throw new StoreError('not_found', `experiment ${experimentId} does not exist`)
+    }
+    const now = Date.now()
+    const insert = db.prepare('INSERT INTO metrics (experiment_id, batch_id, edit_count, name, value, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+    for (const p of points) insert.run(experimentId, p.batchId ?? null, p.editCount, p.name, p.value, now)
+    if (points.length > 0) {
+      logEvent(db, 'metrics.appended', 'experiment', experimentId, { count: points.length, names: [...new Set(points.map((p) => p.name))] }, now)
+    }
+    return points.length
+  })()
+}
+
+interface MetricRow {
+  experiment_id: number
+  batch_id: number | null
+  edit_count: number
+  name: string
+  value: number
+  created_at: number
+}
+
+/** One named series for charting, ordered by edit count then insertion. */
+export function metricSeries(db: Database.Database, experimentId: number, name: string): MetricPoint[] {
+  const rows = db.prepare(`SELECT experiment_id, batch_id, edit_count, name, value, created_at FROM metrics
+                           WHERE experiment_id = ? AND name = ? ORDER BY edit_count, id`).all(experimentId, name) as MetricRow[]
+  return rows.map((r) => ({
+    experimentId: r.experiment_id, batchId: r.batch_id, editCount: r.edit_count, name: r.name, value: r.value, createdAt: r.created_at
+  }))
+}
+
+export function metricNames(db: Database.Database, experimentId: number): string[] {
+  return db.prepare('SELECT DISTINCT name FROM metrics WHERE experiment_id = ? ORDER BY name').pluck().all(experimentId) as string[]
+}

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest'
+import { importBytes, ImportError, sniffContainer, formatIssue } from '../../src-main/importers/index'
+import { CF_EASYEDIT, CF_ROME, CSV, ELDER_JSONL, enc, ZSRE_EASYEDIT, ZSRE_MEND } from './samples'
+
+describe('format detection and mapping', () => {
+  it('zsRE MEND: alt by default, answers[0] on request; nq prefix stripped; says which target', async () => {
+    const r = await importBytes(enc(ZSRE_MEND), { name: 'z.json' })
+    expect(r).toMatchObject({ format: 'zsre-mend', container: 'json-array', total: 2, errors: [], zsreTarget: 'alt' })
+    expect(r.records[0]).toEqual({
+      prompt: 'What is the product made by UniFirst?', target: 'unmanned aircraft', groundTruth: 'uniform',
+      rephrases: ['What will be the product of UniFirst?'],
+      locality: [{ prompt: "john goodman's character in the big lebowski", answer: 'Walter Sobchak' }], subject: 'UniFirst', sourceLine: 2
+    })
+    const a = await importBytes(enc(ZSRE_MEND), { zsreTarget: 'answers' })
+    expect(a.zsreTarget).toBe('answers')
+    expect(a.records.map((x) => [x.target, x.groundTruth])).toEqual([['uniform', 'uniform'], ['1987', '1987']])
+  })
+
+  it('zsRE EasyEdit: list-valued ground truths take the first item', async () => {
+    const r = await importBytes(enc(ZSRE_EASYEDIT))
+    expect(r.format).toBe('zsre-easyedit')
+    expect(r.zsreTarget).toBeUndefined()
+    expect(r.records[0]).toMatchObject({ target: 'unmanned aircraft', groundTruth: 'uniform', locality: [{ answer: 'Walter Sobchak' }], sourceLine: 2 })
+  })
+
+  it('CounterFact EasyEdit: lines point at each record\'s "{"', async () => {
+    const r = await importBytes(enc(CF_EASYEDIT))
+    expect(r.format).toBe('counterfact-easyedit')
+    expect(r.records.map((x) => x.sourceLine)).toEqual([2, 12])
+    expect(r.records[1]).toEqual({
+      prompt: 'The profession of Arun Nehru is', target: 'actor', groundTruth: 'politician', subject: 'Arun Nehru',
+      rephrases: ['Arun Nehru is known for'], locality: [{ prompt: "George Washington's profession is a", answer: 'politician' }], sourceLine: 12
+    })
+  })
+
+  it('CounterFact ROME: fills the subject into "{}", neighbours keep the true answer', async () => {
+    const r = await importBytes(enc(CF_ROME))
+    expect(r.format).toBe('counterfact-rome')
+    expect(r.records[0]).toMatchObject({
+      prompt: 'The mother tongue of Danielle Darrieux is', target: 'English', groundTruth: 'French', relation: 'P103',
+      subject: 'Danielle Darrieux', locality: [{ prompt: 'The mother tongue of Léon Blum is', answer: 'French' }, { prompt: 'The native language of Montesquieu is', answer: 'French' }]
+    })
+    expect(r.records[0].rephrases).toHaveLength(2)
+    const dollar = CF_ROME.replace('Danielle Darrieux"}', () => '$& Co"}')
+    expect((await importBytes(enc(dollar))).records[0].prompt).toBe('The mother tongue of $& Co is')
+  })
+
+  it('project JSONL: every field, extra keys ignored, across tiny chunks', async () => {
+    const r = await importBytes(enc(ELDER_JSONL + '\n{"prompt":"p","target":"t","form":"statement","template":0}\n'), { chunkBytes: 7 })
+    expect(r).toMatchObject({ format: 'elder', container: 'jsonl', total: 3, errors: [] })
+    expect(r.records[0]).toEqual({
+      prompt: 'The capital of Velmora is', target: 'Brelo', groundTruth: 'Ostin', rephrases: ['Velmora has its capital in'],
+      locality: [{ prompt: 'The capital of Quenth is', answer: 'Darro' }], subject: 'Velmora', relation: 'capital', sourceLine: 1
+    })
+    expect(r.records.map((x) => x.sourceLine)).toEqual([1, 2, 4])
+  })
+
+  it('CSV: BOM, CRLF, repeated rephrase columns, quotes with commas, doubled quotes and newlines', async () => {
+    for (const chunkBytes of [5, 64 * 1024]) {
+      const r = await importBytes(enc(CSV), { name: 'edits.csv', chunkBytes })
+      expect(r).toMatchObject({ format: 'csv', container: 'csv', total: 2, errors: [], warnings: ['ignored column(s): "notes"'] })
+      expect(r.records[0]).toEqual({
+        prompt: 'The capital of Velmora is', target: 'Brelo', groundTruth: 'Ostin', rephrases: ['Velmora has its capital in'],
+        locality: [{ prompt: 'The capital of Quenth is', answer: 'Darro' }], subject: 'Velmora', relation: 'capital', sourceLine: 2
+      })
+      expect(r.records[1]).toEqual({ prompt: 'He said "hi", then', target: 'Brelo', rephrases: ['a rephrase, with a comma', 'two-line\nrephrase'], locality: [], sourceLine: 3 })
+    }
+  })
+
+  it('CSV: numbered rephrase/locality columns pair up; detected without the extension', async () => {
+    const text = 'Prompt,Target,Rephrase1,rephrase_2,locality_prompt2,locality_answer1,locality_prompt1,locality_answer2\n' +
+      'p,t,r1,r2,lp2,la1,lp1,la2\n'
+    const r = await importBytes(enc(text))
+    expect(r.records[0]).toMatchObject({ rephrases: ['r1', 'r2'], locality: [{ prompt: 'lp2', answer: 'la2' }, { prompt: 'lp1', answer: 'la1' }] })
+  })
+
+  it('CSV: columns named like Object.prototype members are just unknown columns', async () => {
+    const r = await importBytes(enc('prompt,target,constructor,__proto__,toString\np,t,a,b,c\n'), { name: 'x.csv' })
+    expect(r.records).toEqual([{ prompt: 'p', target: 't', rephrases: [], locality: [], sourceLine: 2 }])
+    expect(r.warnings).toEqual(['ignored column(s): "constructor", "__proto__", "toString"'])
+  })
+
+  it('sniffs by content first and extension second', () => {
+    expect(sniffContainer(enc('  \n[{"a":1}]'), 'x.csv')).toBe('json-array')
+    expect(sniffContainer(enc('{"prompt":"p","target":"t"}\n'), 'x.json')).toBe('jsonl')
+    expect(sniffContainer(enc('a,b\n1,2\n'), 'x.CSV')).toBe('csv')
+    expect(() => sniffContainer(enc('{\n  "prompt": "p"\n}\n'), 'x.json')).toThrow(/JSON object spread over several lines/)
+    expect(() => sniffContainer(enc('hello world'), 'x.txt')).toThrow(ImportError)
+    expect(() => sniffContainer(enc(' \n\t '))).toThrow(/only whitespace/)
+  })
+
+  it('renders issues as "line N, field F: message"', () => {
+    expect(formatIssue({ line: 3, field: 'target', message: 'expected a non-empty string' })).toBe('line 3, field "target": expected a non-empty string')
+    expect(formatIssue({ line: 4, field: null, message: 'invalid JSON' })).toBe('line 4: invalid JSON')
+  })
+})
