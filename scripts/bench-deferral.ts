@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks'
 import { packCode } from '../src-main/engine/elder/codes'
 import { DeferralTable } from '../src-main/engine/elder/deferral'
-import { Mulberry32 } from '../src-main/engine/elder/presets'
+import { Prng } from '../src-main/engine/prng'
 
 const L = 6
 const N = 4
@@ -29,7 +29,7 @@ const queries = arg('queries', 1_000_000)
 const scan = process.argv.includes('--scan')
 
 // Pre-draw all codes as one word each so the timed loops measure only the table.
-const rng = new Mulberry32(20250101)
+const rng = new Prng(20250101)
 const PAIRS: number[][] = [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]] // the 6 = C(4,2) allocations
 const PAIR_WORDS = PAIRS.map((p) => packCode([p], 1, N)[0])
 function randomWord(): number {

@@ -11,7 +11,8 @@ import {
   popcount32,
   unpackCode
 } from '../src-main/engine/elder/codes'
-import { AllocationPresets, Mulberry32, normaliseLabel } from '../src-main/engine/elder/presets'
+import { AllocationPresets, normaliseLabel } from '../src-main/engine/elder/presets'
+import { Prng } from '../src-main/engine/prng'
 
 const naivePopcount = (x: number): number => {
   let n = 0
@@ -23,7 +24,7 @@ const naiveHamming = (a: Uint32Array, b: Uint32Array): number => {
   for (let i = 0; i < a.length * 32; i++) d += ((a[i >>> 5] >>> (i & 31)) & 1) ^ ((b[i >>> 5] >>> (i & 31)) & 1)
   return d
 }
-const rng = new Mulberry32(12345)
+const rng = new Prng(12345)
 const randomScores = (n: number, ties: boolean): Float32Array =>
   Float32Array.from({ length: n }, () => (ties ? rng.int(3) : rng.next() * 10 - 5))
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { hamming, packCode } from '../src-main/engine/elder/codes'
 import { DeferralTable } from '../src-main/engine/elder/deferral'
-import { Mulberry32 } from '../src-main/engine/elder/presets'
+import { Prng } from '../src-main/engine/prng'
 
 type Shape = { L: number; N: number; k: number }
 
-function randomCode(rng: Mulberry32, { L, N, k }: Shape): Uint32Array {
+function randomCode(rng: Prng, { L, N, k }: Shape): Uint32Array {
   const layers: number[][] = []
   for (let l = 0; l < L; l++) {
     const perm = Array.from({ length: N }, (_, i) => i)
@@ -48,7 +48,7 @@ describe.each(cases)('DeferralTable $name', (c) => {
 
   it('empty or fully disabled table defers everything', () => {
     const t = make()
-    const rng = new Mulberry32(1)
+    const rng = new Prng(1)
     const q = randomCode(rng, c)
     expect(t.nearestDistance(q)).toBe(Infinity)
     expect(t.inScope(q, 12)).toBe(false)
@@ -66,7 +66,7 @@ describe.each(cases)('DeferralTable $name', (c) => {
   })
 
   it('agrees with a naive scan of all rows through adds, removes, disables and enables', () => {
-    const rng = new Mulberry32(c.L * 1000 + c.N * 10 + c.k)
+    const rng = new Prng(c.L * 1000 + c.N * 10 + c.k)
     const t = make()
     const naive = new NaiveTable()
     const live: number[] = []
@@ -120,7 +120,7 @@ describe.each(cases)('DeferralTable $name', (c) => {
   })
 
   it('removing a batch restores the previous answers exactly', () => {
-    const rng = new Mulberry32(99)
+    const rng = new Prng(99)
     const t = make()
     for (let b = 0; b < 5; b++) t.addRows(b, Array.from({ length: 3 }, () => randomCode(rng, c)))
     const probes = Array.from({ length: 2000 }, () => randomCode(rng, c))
@@ -136,7 +136,7 @@ describe.each(cases)('DeferralTable $name', (c) => {
   })
 
   it('serialises to plain arrays and reloads with identical answers', () => {
-    const rng = new Mulberry32(5)
+    const rng = new Prng(5)
     const t = make()
     for (let b = 0; b < 8; b++) t.addRows(100 + b, Array.from({ length: 1 + b }, () => randomCode(rng, c)))
     t.disableBatch(103)
@@ -159,7 +159,7 @@ describe.each(cases)('DeferralTable $name', (c) => {
 
   it('rejects codes that are not k-hot per layer, leaving the table unchanged', () => {
     const t = make()
-    const good = randomCode(new Mulberry32(3), c)
+    const good = randomCode(new Prng(3), c)
     const bad = good.slice()
     bad[0] ^= 1 // flip expert 0 of layer 0: one more or one fewer expert
     expect(() => t.add(1, bad)).toThrow(/layer 0 of the code is not \d+-hot/)

@@ -7,7 +7,7 @@ import {
   buildWorldData, EDIT_COUNT, generateWorld, relationRange, renderPrompt, WORLD_SEED,
   type Fact, type RelationId
 } from '../scripts/world/generate'
-import { Prng } from '../scripts/world/prng'
+import { Prng } from '../src-main/engine/prng'
 import { writeWorldFiles } from '../scripts/world/write'
 
 const world = generateWorld(WORLD_SEED)

@@ -9,7 +9,7 @@
  * Geography is consistent: every city lies in one country, and a country's capital is one of its own cities.
  */
 import type { FullEditRecord, LocalityItem, RetentionRecord, TemplateForm } from './format'
-import { Prng } from './prng'
+import { Prng } from '../../src-main/engine/prng'
 
 /** The seed the shipped model and the committed edits.jsonl / retention.jsonl are built from. */
 export const WORLD_SEED = 1

@@ -6,7 +6,7 @@ import type { Gpt2Config } from '../../src-main/engine/model/config'
 import { Gpt2, padBatch } from '../../src-main/engine/model/gpt2'
 import { namedWeights, randomWeights } from '../../src-main/engine/model/init'
 import { Adam } from '../../src-main/engine/optim'
-import { Prng } from './prng'
+import { Prng } from '../../src-main/engine/prng'
 
 /** One training sequence in compact ids: prompt tokens, then " answer" tokens and EOS (the answer span). */
 export interface Sequence {

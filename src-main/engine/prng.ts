@@ -1,12 +1,13 @@
 /**
- * Small seeded PRNG for the world generator: mulberry32 (Tommy Ettinger's 32-bit generator, public domain,
+ * Small seeded PRNG (world generator, allocation presets, tests): mulberry32 (Tommy Ettinger's 32-bit generator, public domain,
  * https://gist.github.com/tommyettinger/46a874533244883189143505d203312c).
  *
  * Only 32-bit integer ops (`Math.imul`, shifts, `>>> 0`) are used, so the sequence is bit-identical on every
  * platform and JS engine; `next()` divides a uint32 by 2^32, which is exact in a double.
  */
 export class Prng {
-  private state: number
+  /** The whole generator state (one uint32): saving it and constructing from it resumes the sequence. */
+  state: number
 
   constructor(seed: number) {
     if (!Number.isInteger(seed)) throw new Error(`Prng seed must be an integer, got ${seed}`)

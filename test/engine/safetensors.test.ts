@@ -14,21 +14,16 @@ import {
   writeSafetensors,
   type TensorToEncode
 } from '../../src-main/engine/model/safetensors'
+import { Prng } from '../../src-main/engine/prng'
 
 const FIXTURE = '../shared/fixtures/gpt2-tiny/model.safetensors'
 const tmp = mkdtempSync(join(tmpdir(), 'safetensors-test-'))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))
 
-/** mulberry32: a tiny seeded PRNG so failures reproduce. */
+/** A seeded generator so failures reproduce. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const p = new Prng(seed)
+  return () => p.next()
 }
 
 /** A file from a header object and raw data bytes, with no validation (to build bad inputs). */

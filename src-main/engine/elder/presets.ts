@@ -12,29 +12,11 @@
  * equal those drawn without one).
  */
 import { codeKey, codeSpaceSize, packCode, type CodeKey } from './codes'
+import { Prng } from '../prng'
 
 /** Trim, collapse whitespace, lowercase. */
 export function normaliseLabel(label: string): string {
   return label.trim().replace(/\s+/g, ' ').toLowerCase()
-}
-
-/** mulberry32 (Tommy Ettinger, public domain): one uint32 of state, period 2^32. */
-export class Mulberry32 {
-  constructor(public state: number) {
-    this.state = state >>> 0
-  }
-  /** Uniform float in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0
-    let t = this.state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  /** Uniform integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n)
-  }
 }
 
 export interface AllocationPresetsJSON {
@@ -52,7 +34,7 @@ export interface AllocationPresetsJSON {
 export class AllocationPresets {
   private readonly byLabel = new Map<string, number[][]>()
   private readonly used = new Set<CodeKey>()
-  private readonly rng: Mulberry32
+  private readonly rng: Prng
   /** C(N,k)^L: how many distinct full codes exist. */
   readonly spaceSize: number
 
@@ -64,7 +46,7 @@ export class AllocationPresets {
   ) {
     this.spaceSize = codeSpaceSize(L, N, k) // validates L, N, k
     if (!Number.isInteger(seed)) throw new RangeError(`AllocationPresets: seed must be an integer, got ${seed}`)
-    this.rng = new Mulberry32(seed)
+    this.rng = new Prng(seed)
   }
 
   /** Number of labels with a preset. */
