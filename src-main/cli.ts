@@ -3,7 +3,7 @@
 //   generate --model DIR --prompt TEXT [--max-new-tokens N]
 //   eval --model DIR --suite FILE [--limit N] [--json]
 //   bench edit --model DIR --suite FILE --edits N [--method elder|base] [--batch-size B] [--seed S]
-//              [--retention FILE] [--zsre-target alt|answers] [--json]
+//              [--retention FILE] [--zsre-target alt|answers] [--curve-every M] [--json]
 // Every command prints the backend on stderr. Bad arguments or a bad model folder: one line on stderr, exit 2.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -28,7 +28,7 @@ const USAGE = `usage: elder <command> [options]
   generate --model DIR --prompt TEXT [--max-new-tokens N]
   eval --model DIR --suite FILE [--limit N] [--json]
   bench edit --model DIR --suite FILE --edits N [--method elder|base] [--batch-size B] [--seed S]
-             [--retention FILE] [--zsre-target alt|answers] [--json]`
+             [--retention FILE] [--zsre-target alt|answers] [--curve-every M] [--json]`
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -44,6 +44,7 @@ const OPTIONS = {
   seed: { type: 'string' },
   retention: { type: 'string' },
   'zsre-target': { type: 'string' },
+  'curve-every': { type: 'string' },
   help: { type: 'boolean', short: 'h' }
 } as const
 
@@ -161,6 +162,7 @@ async function benchEdit(o: Opts): Promise<void> {
     batchSize: int(o, 'batch-size', 1, 1),
     seed: int(o, 'seed', 0),
     retention,
+    curveEvery: int(o, 'curve-every', 0),
     onProgress: (p) =>
       err(`edits ${p.done}/${p.total}  ${p.sPerEdit.toFixed(2)} s/edit  ETA ${(p.etaS / 60).toFixed(1)} min`)
   })

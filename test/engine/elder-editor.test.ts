@@ -98,6 +98,24 @@ describe('ELDER editor', () => {
     e.dispose()
   })
 
+  it("with the 'code+query' discriminator, only inputs near a stored edit query are in scope", async () => {
+    const e = new ElderEditor(base, { ...FAST, discriminator: 'code+query', queryRadius: 1e-4 })
+    await e.applyBatch([EDITS[0]])
+    const [edited, other] = scoreRows(base, e, [EDITS[0], { prompt: 'Zebras are', target: 'striped' }])
+    expect(edited.queryDistance).toBeLessThan(1e-4)
+    expect(edited.deferred).toBe(false)
+    expect(edited.exact).toBe(true)
+    expect(other.queryDistance).toBeGreaterThan(1e-4)
+    expect(other.deferred).toBe(true)
+    // Disabling the batch takes its query out too; the state file keeps the stored queries.
+    const copy = editorFromState(base, exportState(e))
+    expect(scoreRows(base, copy, [EDITS[0]])[0].queryDistance).toBe(edited.queryDistance)
+    e.disableBatch(1)
+    expect(scoreRows(base, e, [EDITS[0]])[0].deferred).toBe(true)
+    copy.dispose()
+    e.dispose()
+  })
+
   it('keeps the tensor count flat over 20 sequential batches', async () => {
     const e = new ElderEditor(base, { maxSteps: 5 })
     const before = tf.memory().numTensors

@@ -18,6 +18,13 @@ export const ElderConfigSchema = z
     firstBlock: z.number().int().min(1).nullable().default(null),
     /** Deferral threshold: an input is in scope iff its nearest stored code is at Hamming distance < eps. */
     eps: z.number().min(0).default(12),
+    /**
+     * How deferral decides "in scope": 'code' is the paper's (nearest stored code at Hamming distance < eps);
+     * 'code+query' also requires the input's routing query within cosine distance < queryRadius of a stored edit
+     * row's query (elder-spec.md §10: a discriminator that still separates inputs when codes saturate).
+     */
+    discriminator: z.enum(['code', 'code+query']).default('code'),
+    queryRadius: z.number().min(0).max(2).default(0.05),
     /** Weight of the guided (pre-assignment) loss. */
     lambda: z.number().min(0).default(0.01),
     lr: z.number().positive().default(1e-3),

@@ -19,6 +19,7 @@ import { parseElderConfig, placement, type ElderConfig } from './config'
 import { DeferralTable } from './deferral'
 import { MoLora } from './molora'
 import { AllocationPresets } from './presets'
+import { QueryTable } from './query-table'
 import { encodeRows, type EncodedRows, type PromptTarget } from './rows'
 
 export interface StepProgress {
@@ -50,7 +51,10 @@ export interface BatchResult {
 /** Routing of a batch of sequences: code, distance to the nearest stored code, deferral. */
 export interface Routing {
   codes: Code[]
+  /** Hamming distance to the nearest stored code (Infinity: none stored). */
   nearest: number[]
+  /** Cosine distance of the query to the nearest stored edit query (Infinity: none stored). */
+  queryDistance: number[]
   deferred: boolean[]
 }
 
@@ -74,6 +78,8 @@ export class ElderEditor {
   readonly molora: MoLora
   presets: AllocationPresets
   table: DeferralTable
+  /** Every edit row's routing query, for the 'code+query' discriminator (kept in any mode, so it can be switched). */
+  queries: QueryTable
   /** When false every input runs the base model (the editor is switched off, nothing is lost). */
   enabled = true
   nextBatchId = 1
@@ -89,6 +95,7 @@ export class ElderEditor {
     this.molora = new MoLora({ L: this.L, N: c.numExperts, r: c.rank, D: m.nEmbd, F: m.nInner }, c.alpha / c.rank, c.seed)
     this.presets = new AllocationPresets(this.L, c.numExperts, c.topK, c.seed)
     this.table = new DeferralTable(this.L, c.numExperts, c.topK)
+    this.queries = new QueryTable(m.nEmbd)
     base.model.prepareBackward(this.first)
   }
 
@@ -116,22 +123,29 @@ export class ElderEditor {
     return data
   }
 
-  /** Each row's top-k code from its scores, and the deferral decision against the stored codes. */
-  route(scores: Float32Array, B: number): Routing {
-    const { numExperts: N, topK: k, eps } = this.config
+  /** Each row's top-k code from its scores, and the deferral decision (queries [B, D] as read back). */
+  route(scores: Float32Array, queries: Float32Array, B: number): Routing {
+    const { numExperts: N, topK: k, eps, discriminator, queryRadius } = this.config
     const LN = this.L * N
-    const codes: Code[] = []
-    const nearest: number[] = []
-    const deferred: boolean[] = []
+    const D = queries.length / B
+    const r: Routing = { codes: [], nearest: [], queryDistance: [], deferred: [] }
     for (let b = 0; b < B; b++) {
       const code = codeFromScores(scores.subarray(b * LN, (b + 1) * LN), this.L, N, k)
       const d = this.table.nearestDistance(code)
-      codes.push(code)
-      nearest.push(d)
-      // An empty table defers everything (nearest = Infinity); a disabled editor defers everything.
-      deferred.push(!this.enabled || !(d < eps))
+      const qd = this.queries.nearest(queries.subarray(b * D, (b + 1) * D)).distance
+      r.codes.push(code)
+      r.nearest.push(d)
+      r.queryDistance.push(qd)
+      // An empty table defers everything (distance Infinity); so does a disabled editor.
+      const inScope = d < eps && (discriminator === 'code' || qd < queryRadius)
+      r.deferred.push(!this.enabled || !inScope)
     }
-    return { codes, nearest, deferred }
+    return r
+  }
+
+  /** Routing of a prefix's queries: scores and the queries themselves read back once. */
+  routeQueries(query: tf.Tensor2D): Routing {
+    return this.route(this.scores(query), query.dataSync() as Float32Array, query.shape[0])
   }
 
   /** 0/1 mask [B, L·N]: each row's top-k experts per layer, all zero for deferred rows. */
@@ -174,6 +188,7 @@ export class ElderEditor {
     const presetMask = new Float32Array(B * this.L * N)
     presetCodes.forEach((p, b) => p.forEach((experts, l) => experts.forEach((e) => (presetMask[(b * this.L + l) * N + e] = 1))))
     const { hidden, query } = this.prefix(rows)
+    const queryData = query.dataSync() as Float32Array // [B, D]: fixed for the batch (the prefix is frozen)
     const presetT = tf.tensor2d(presetMask, [B, this.L * N])
     const labelsT = tf.tidy(() => tf.oneHot(tf.tensor1d(rows.labels, 'int32'), this.model.config.vocabSize))
     const vars = this.molora.variables()
@@ -185,7 +200,7 @@ export class ElderEditor {
     try {
       for (let step = 0; step < c.maxSteps; step++) {
         if (opts.signal?.aborted) throw new EditCancelledError(`batch ${batchId} cancelled at step ${step}`)
-        codes = this.route(this.scores(query), B).codes
+        codes = this.route(this.scores(query), queryData, B).codes
         const mask = this.mask(codes, null) // while editing every row is in scope (§3)
         const side: { argmax?: tf.Tensor; lm?: tf.Tensor } = {}
         const { value, grads } = tf.variableGrads(() => {
@@ -228,6 +243,11 @@ export class ElderEditor {
       adam.dispose()
     }
     this.table.addRows(batchId, codes)
+    const D = this.model.config.nEmbd
+    this.queries.add(
+      batchId,
+      Array.from({ length: B }, (_, b) => queryData.slice(b * D, (b + 1) * D))
+    )
     this.nextBatchId = Math.max(this.nextBatchId, batchId + 1)
     return {
       batchId,
@@ -243,14 +263,17 @@ export class ElderEditor {
   /** Removes a batch's codes (rollback). Its LoRA updates stay in the weights; restore a checkpoint to undo them. */
   removeBatch(batchId: number): void {
     this.table.removeBatch(batchId)
+    this.queries.removeBatch(batchId)
   }
 
   disableBatch(batchId: number): void {
     this.table.disableBatch(batchId)
+    this.queries.setEnabled(batchId, false)
   }
 
   enableBatch(batchId: number): void {
     this.table.enableBatch(batchId)
+    this.queries.setEnabled(batchId, true)
   }
 
   dispose(): void {

@@ -18,6 +18,8 @@ export interface RowScore {
   /** null when scored on the base model alone. */
   code: Code | null
   nearest: number
+  /** Cosine distance of the routing query to the nearest stored edit query (Infinity on the base model). */
+  queryDistance: number
   deferred: boolean
 }
 
@@ -34,10 +36,10 @@ function scoreChunk(base: EditorModel, editor: ElderEditor | null, items: readon
   const rows = encodeRows(base.tokenizer, items, false, base.model.config.nPositions)
   const { B, T } = rows.batch
   let predicted: Int32Array
-  let routing: { codes: (Code | null)[]; nearest: number[]; deferred: boolean[] }
+  let routing: { codes: (Code | null)[]; nearest: number[]; queryDistance: number[]; deferred: boolean[] }
   if (editor) {
     const { hidden, query } = editor.prefix(rows)
-    const r = editor.route(editor.scores(query), B)
+    const r = editor.routeQueries(query)
     routing = r
     predicted = tf.tidy(() => {
       const mask = editor.mask(r.codes, r.deferred)
@@ -49,7 +51,8 @@ function scoreChunk(base: EditorModel, editor: ElderEditor | null, items: readon
     const logits = base.model.logits(rows.batch, rows.targetRows)
     predicted = tf.tidy(() => tf.argMax(logits, 1).dataSync() as Int32Array)
     logits.dispose()
-    routing = { codes: items.map(() => null), nearest: items.map(() => Infinity), deferred: items.map(() => true) }
+    const none = items.map(() => Infinity)
+    routing = { codes: items.map(() => null), nearest: none, queryDistance: none, deferred: items.map(() => true) }
   }
   return rows.spans.map(([s, e], b) => {
     let right = 0
@@ -60,6 +63,7 @@ function scoreChunk(base: EditorModel, editor: ElderEditor | null, items: readon
       predicted: Array.from(predicted.subarray(s, e)),
       code: routing.codes[b],
       nearest: routing.nearest[b],
+      queryDistance: routing.queryDistance[b],
       deferred: routing.deferred[b]
     }
   })
@@ -96,7 +100,7 @@ function prepare(base: EditorModel, editor: ElderEditor | null, prompts: readonl
     return { seqs, batch, last, routing, w: null, opts: {} }
   }
   const { hidden, query } = editor.prefix({ batch, lastPrompt: last })
-  const routing = editor.route(editor.scores(query), batch.B)
+  const routing = editor.routeQueries(query)
   const w = tf.tidy(() => tf.mul(editor.molora.routerProbs(query), editor.mask(routing.codes, routing.deferred)) as tf.Tensor2D)
   tf.dispose([hidden, query])
   return { seqs, batch, last, routing, w, opts: { fcHook: editor.hook(w) } }

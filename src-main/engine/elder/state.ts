@@ -9,6 +9,7 @@ import { parseElderConfig } from './config'
 import { DeferralTable, type DeferralTableJSON } from './deferral'
 import { ElderEditor, type EditorModel } from './editor'
 import { AllocationPresets, type AllocationPresetsJSON } from './presets'
+import { QueryTable, type QueryTableJSON } from './query-table'
 
 const FORMAT = 'elder-workbench/editor-state'
 const VERSION = '1'
@@ -41,12 +42,16 @@ function checksum(tensors: Array<{ name: string; data: Float32Array }>, meta: Re
 
 export function exportState(e: ElderEditor): Uint8Array {
   const names = tensorNames(e.L)
-  const tensors = editorTensors(e).map((v, i) => ({
-    name: names[i],
-    dtype: 'F32' as const,
-    shape: v.shape,
-    data: v.dataSync() as Float32Array
-  }))
+  const queries = e.queries.toJSON()
+  const tensors = [
+    ...editorTensors(e).map((v, i) => ({
+      name: names[i],
+      dtype: 'F32' as const,
+      shape: v.shape,
+      data: v.dataSync() as Float32Array
+    })),
+    { name: 'edit_queries', dtype: 'F32' as const, shape: [e.queries.size, e.queries.D], data: queries.vectors }
+  ]
   const meta: Record<string, string> = {
     format: FORMAT,
     version: VERSION,
@@ -54,6 +59,7 @@ export function exportState(e: ElderEditor): Uint8Array {
     config: JSON.stringify(e.config),
     presets: JSON.stringify(e.presets.toJSON()),
     codes: JSON.stringify(e.table.toJSON()),
+    queries: JSON.stringify(queries.json),
     next_batch_id: String(e.nextBatchId),
     enabled: String(e.enabled)
   }
@@ -99,12 +105,16 @@ function load(e: ElderEditor, s: ParsedState): void {
   })
   const presets = AllocationPresets.fromJSON(JSON.parse(s.meta.presets) as AllocationPresetsJSON)
   const table = DeferralTable.fromJSON(JSON.parse(s.meta.codes) as DeferralTableJSON)
+  const stored = s.tensors.get('edit_queries')
+  if (!stored) throw new StateError('editor state has no "edit_queries" tensor')
+  const queries = QueryTable.fromJSON(JSON.parse(s.meta.queries) as QueryTableJSON, stored.data)
   names.forEach((name, i) => {
     const t = s.tensors.get(name) as { shape: number[]; data: Float32Array }
     tf.tidy(() => vars[i].assign(tf.tensor(t.data, t.shape)))
   })
   e.presets = presets
   e.table = table
+  e.queries = queries
   e.nextBatchId = Number(s.meta.next_batch_id)
   e.enabled = s.meta.enabled === 'true'
 }

@@ -16,6 +16,8 @@ export interface BenchOptions {
   seed: number
   config?: ElderConfigInput
   retention?: PromptTarget[]
+  /** Also measure reliability, generalization and locality of the edits so far every this many edits (0: off). */
+  curveEvery?: number
   onProgress?: (p: { done: number; total: number; sPerEdit: number; etaS: number }) => void
 }
 
@@ -45,6 +47,8 @@ export interface BenchResult {
   rss_growth_pct: number
   tensors_before: number
   tensors_after: number
+  /** Running curve (when curveEvery > 0): metrics over the edits applied so far. */
+  curve: Array<{ edits: number; reliability_em: number; generalization_em: number; locality_em: number }>
   metrics: EditMetrics
 }
 
@@ -53,6 +57,10 @@ const quantile = (xs: number[], q: number): number => {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]
 }
+
+/** Number of locality items belonging to the first n records (the reference list is flat, in record order). */
+const refCount = (records: readonly SuiteRecord[], n: number): number =>
+  records.slice(0, n).reduce((a, r) => a + r.locality.length, 0)
 
 const paramCount = (e: ElderEditor | null): number =>
   e ? e.molora.variables().reduce((a, v) => a + v.size, 0) : 0
@@ -75,6 +83,8 @@ export async function runEditBench(
   let peakRss = rssStart
   const perEdit: number[] = []
   let steps = 0
+  let evalMs = 0 // time spent on the running curve, kept out of the per-edit timing
+  const curve: BenchResult['curve'] = []
   const t0 = performance.now()
   if (editor) {
     for (let i = 0; i < records.length; i += o.batchSize) {
@@ -84,7 +94,19 @@ export async function runEditBench(
       for (let j = 0; j < batch.length; j++) perEdit.push(r.wallMs / 1000 / batch.length)
       peakRss = Math.max(peakRss, process.memoryUsage().rss)
       const done = i + batch.length
-      const sPer = (performance.now() - t0) / 1000 / done
+      const every = o.curveEvery ?? 0
+      if (every > 0 && Math.floor(done / every) > Math.floor(i / every)) {
+        const te = performance.now()
+        const m = evaluateEdits(base, editor, records.slice(0, done), { localityRef: localityRef.slice(0, refCount(records, done)) })
+        curve.push({
+          edits: done,
+          reliability_em: m.reliability.exact_match,
+          generalization_em: m.generalization.exact_match,
+          locality_em: m.locality.exact_match
+        })
+        evalMs += performance.now() - te
+      }
+      const sPer = (performance.now() - t0 - evalMs) / 1000 / done
       o.onProgress?.({ done, total: records.length, sPerEdit: sPer, etaS: sPer * (records.length - done) })
     }
   }
@@ -116,6 +138,7 @@ export async function runEditBench(
     rss_growth_pct: Number((((peakRss - rssStart) / rssStart) * 100).toFixed(1)),
     tensors_before: tensorsBefore,
     tensors_after: tensorsAfter,
+    curve,
     metrics
   }
   editor?.dispose()
