@@ -1,19 +1,15 @@
 // Pretraining of the embedded world model (recipe measured in world-feasibility.md): answer-only loss, softmax over
 // the corpus' own token set (the other embedding rows keep their random init), Adam β (0.9, 0.98), linear warm-up
 // then cosine decay, length-bucketed batches of 128 sequences, early stop on a held-in exact-match sample.
+import { Worker } from 'node:worker_threads'
 import * as tf from '@tensorflow/tfjs'
 import type { Gpt2Config } from '../../src-main/engine/model/config'
-import { Gpt2, padBatch } from '../../src-main/engine/model/gpt2'
-import { namedWeights, randomWeights } from '../../src-main/engine/model/init'
-import { Adam } from '../../src-main/engine/optim'
+import { padBatch, type Gpt2 } from '../../src-main/engine/model/gpt2'
 import { Prng } from '../../src-main/engine/prng'
+import type { WorkerRequest } from './grad-worker'
+import { answerTargets, averageShares, Replica, type GradShare, type Sequence } from './replica'
 
-/** One training sequence in compact ids: prompt tokens, then " answer" tokens and EOS (the answer span). */
-export interface Sequence {
-  ids: number[]
-  answerStart: number
-  form: 'statement' | 'question'
-}
+export type { Sequence } from './replica'
 
 export interface TrainOptions {
   config: Gpt2Config // vocabSize = compact vocabulary size
@@ -24,6 +20,8 @@ export interface TrainOptions {
   warmupSteps: number
   minutes: number // hard wall-clock budget for training
   targetAccuracy: number // stop once the held-in sample reaches it
+  evalFromEpoch: number // the held-in eval costs ~20 s; before this epoch it cannot reach the target anyway
+  workers: number // 2: a second replica in a worker thread (data parallelism over two cores)
   onProgress: (line: string) => void
 }
 
@@ -46,32 +44,6 @@ function makeBatches(seqs: Sequence[], size: number, rng: Prng): Sequence[][] {
     for (let i = 0; i < part.length; i += size) batches.push(part.slice(i, i + size))
   }
   return rng.shuffle(batches)
-}
-
-/** Flat rows that predict answer tokens (position t predicts token t + 1) and their labels. */
-export function answerTargets(seqs: Sequence[], T: number): { rows: Int32Array; labels: Int32Array } {
-  const rows: number[] = []
-  const labels: number[] = []
-  seqs.forEach((s, b) => {
-    for (let t = s.answerStart; t < s.ids.length; t++) {
-      rows.push(b * T + t - 1)
-      labels.push(s.ids[t])
-    }
-  })
-  return { rows: Int32Array.from(rows), labels: Int32Array.from(labels) }
-}
-
-function lossOf(model: Gpt2, seqs: Sequence[], pad: number): tf.Scalar {
-  const batch = padBatch(
-    seqs.map((s) => s.ids),
-    pad
-  )
-  const { rows, labels } = answerTargets(seqs, batch.T)
-  const x = model.embed(batch)
-  const { hidden } = model.runBlocks(x, 0, model.nLayer, batch.B, batch.T)
-  const logits = model.head(hidden, rows) // [P, Vc]
-  const onehot = tf.oneHot(tf.tensor1d(labels, 'int32'), model.config.vocabSize)
-  return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar
 }
 
 /** Fraction of sequences whose every answer token is the argmax under teacher forcing (= greedy exact match). */
@@ -97,11 +69,58 @@ export function exactMatch(model: Gpt2, seqs: Sequence[], pad: number, batchSize
   return right / seqs.length
 }
 
-export function train(seqs: Sequence[], heldIn: Sequence[], pad: number, o: TrainOptions): TrainResult {
+type WorkerReply = { type: 'ready' } | { type: 'share'; share: GradShare } | { type: 'weights'; weights: Float32Array[] }
+
+/** A second replica in a worker thread; replies resolve the one request in flight. */
+export class WorkerReplica {
+  private readonly worker: Worker
+  private pending: ((m: WorkerReply) => void) | null = null
+
+  private constructor() {
+    this.worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
+      workerData: { entry: new URL('./grad-worker.ts', import.meta.url).href }
+    })
+    this.worker.on('message', (m: WorkerReply) => this.pending?.(m))
+  }
+
+  static async start(config: Gpt2Config, seed: number, pad: number): Promise<WorkerReplica> {
+    const r = new WorkerReplica()
+    await new Promise<void>((resolve, reject) => {
+      r.worker.once('error', reject)
+      void r.request({ type: 'init', config, seed, pad }).then(() => resolve())
+    })
+    return r
+  }
+
+  send(m: WorkerRequest): void {
+    this.worker.postMessage(m)
+  }
+
+  private request(m: WorkerRequest): Promise<WorkerReply> {
+    return new Promise((resolve) => {
+      this.pending = resolve
+      this.send(m)
+    })
+  }
+
+  async gradients(seqs: Sequence[]): Promise<GradShare> {
+    return ((await this.request({ type: 'grads', seqs })) as { share: GradShare }).share
+  }
+
+  async weights(): Promise<Float32Array[]> {
+    return ((await this.request({ type: 'weights' })) as { weights: Float32Array[] }).weights
+  }
+
+  async stop(): Promise<void> {
+    await this.worker.terminate()
+  }
+}
+
+export async function train(seqs: Sequence[], heldIn: Sequence[], pad: number, o: TrainOptions): Promise<TrainResult> {
   const rng = new Prng(o.seed)
-  const model = new Gpt2(o.config, randomWeights(o.config, o.seed, true))
-  const params = namedWeights(model.weights).map(([, t]) => t as tf.Variable)
-  const adam = new Adam(params, { beta1: 0.9, beta2: 0.98 })
+  const replica = new Replica(o.config, o.seed, pad)
+  const model = replica.model
+  const helper = o.workers > 1 ? await WorkerReplica.start(o.config, o.seed, pad) : null
   const stepsPerEpoch = Math.ceil(seqs.length / o.batchSize)
   const totalSteps = stepsPerEpoch * o.epochs
   const lrAt = (step: number): number => {
@@ -120,14 +139,23 @@ export function train(seqs: Sequence[], heldIn: Sequence[], pad: number, o: Trai
     let lossSum = 0
     let lossCount = 0
     for (const batch of makeBatches(seqs, o.batchSize, rng)) {
-      const { value, grads } = tf.variableGrads(() => lossOf(model, batch, pad), params)
-      adam.step(
-        params.map((p) => grads[p.name]),
-        lrAt(step)
-      )
-      lossSum += value.dataSync()[0]
+      const lr = lrAt(step)
+      let loss: number
+      if (helper) {
+        // Interleaved halves: the batch is sorted by length, so both halves pad alike.
+        const theirs = helper.gradients(batch.filter((_, i) => i % 2 === 0))
+        const mine = replica.gradients(batch.filter((_, i) => i % 2 === 1))
+        const avg = averageShares([mine, await theirs])
+        helper.send({ type: 'apply', grads: avg.grads, lr })
+        replica.apply(avg.grads, lr)
+        loss = avg.loss
+      } else {
+        const share = replica.gradients(batch)
+        replica.apply(share.grads, lr)
+        loss = share.loss
+      }
+      lossSum += loss
       lossCount++
-      tf.dispose([value, ...Object.values(grads)])
       step++
       if (step % 25 === 0) {
         const perStep = elapsed() / step
@@ -139,6 +167,11 @@ export function train(seqs: Sequence[], heldIn: Sequence[], pad: number, o: Trai
       }
       if (elapsed() >= o.minutes * 60) break
     }
+    if (epoch < o.evalFromEpoch && epoch < o.epochs && elapsed() < o.minutes * 60) {
+      history.push({ epoch, loss: lossSum / lossCount, accuracy: Number.NaN, seconds: elapsed() })
+      o.onProgress(`epoch ${epoch} done: loss ${(lossSum / lossCount).toFixed(4)} after ${(elapsed() / 60).toFixed(1)} min`)
+      continue
+    }
     accuracy = exactMatch(model, heldIn, pad)
     history.push({ epoch, loss: lossSum / lossCount, accuracy, seconds: elapsed() })
     o.onProgress(
@@ -147,6 +180,7 @@ export function train(seqs: Sequence[], heldIn: Sequence[], pad: number, o: Trai
     )
     if (accuracy >= o.targetAccuracy) break
   }
-  adam.dispose()
+  replica.dispose()
+  await helper?.stop()
   return { model, steps: step, epochs: epoch, seconds: elapsed(), heldInAccuracy: accuracy, history }
 }
