@@ -9,13 +9,15 @@ const r = (p: string): string => resolve(import.meta.dirname, p)
 export default defineConfig({
   main: {
     build: {
-      lib: { entry: r('src-main/index.ts') },
+      // The engine runs in its own process (utilityProcess.fork of out/main/engine-worker.js): its own entry.
+      lib: { entry: { index: r('src-main/index.ts'), 'engine-worker': r('src-main/jobs/engine-worker.ts') } },
       rollupOptions: { external: ['better-sqlite3', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'] }
     }
   },
   preload: {
-    // Sandboxed preloads cannot be ESM: force CommonJS (out/preload/index.cjs).
-    build: { lib: { entry: r('src-preload/index.ts'), formats: ['cjs'] } }
+    // Sandboxed preloads cannot be ESM: force CommonJS (out/preload/index.cjs). A sandboxed preload can require
+    // only 'electron', so its dependencies (zod, through the contract) are bundled, not externalized.
+    build: { externalizeDeps: false, lib: { entry: r('src-preload/index.ts'), formats: ['cjs'] } }
   },
   renderer: {
     root: r('src-renderer'),

@@ -7,15 +7,21 @@ import { z } from 'zod'
 const id = z.number().int().positive()
 const text = (max: number) => z.string().trim().min(1).max(max)
 
-export const EditInputSchema = z.object({
+const rephrases = z.array(text(10_000)).max(1000)
+const locality = z.array(z.object({ prompt: text(10_000), answer: text(10_000) })).max(1000)
+
+/** An edit's fields with no defaults: a patch must not reset the lists it does not mention. */
+const EditFieldsSchema = z.object({
   prompt: text(10_000),
   target: text(10_000),
   groundTruth: z.string().max(10_000).optional(),
-  rephrases: z.array(text(10_000)).max(1000).default([]),
-  locality: z.array(z.object({ prompt: text(10_000), answer: text(10_000) })).max(1000).default([]),
+  rephrases,
+  locality,
   subject: z.string().max(1000).optional(),
   relation: z.string().max(1000).optional()
 })
+
+export const EditInputSchema = EditFieldsSchema.extend({ rephrases: rephrases.default([]), locality: locality.default([]) })
 export type EditInput = z.input<typeof EditInputSchema>
 
 export const EDIT_STATUSES = ['queued', 'applied', 'failed', 'disabled', 'rolled_back'] as const
@@ -167,7 +173,7 @@ export const contract = {
   },
   'edits.add': { req: z.object({ experimentId: id, edits: z.array(EditInputSchema).min(1).max(100_000) }).strict(), res: {} as { ids: number[] } },
   'edits.update': {
-    req: z.object({ id, patch: EditInputSchema.partial() }).strict(),
+    req: z.object({ id, patch: EditFieldsSchema.partial() }).strict(),
     res: {} as EditView
   },
   'edits.delete': { req: z.object({ ids: z.array(id).min(1).max(100_000) }).strict(), res: {} as { deleted: number } },

@@ -48,7 +48,7 @@ describe('batches', () => {
       else expect(() => setBatchState(db, b.id, to)).toThrow(/cannot go from/)
     }
     db.prepare("UPDATE batches SET state = 'rolled_back' WHERE id = ?").run(b.id)
-    expect(() => setBatchState(db, b.id, 'queued')).toThrow(/allowed from rolled_back: nothing \(final state\)/)
+    expect(() => setBatchState(db, b.id, 'queued')).toThrow(/allowed from rolled_back: applied, disabled/)
   })
 
   it('logs one event per state change and keeps edit statuses and timings in step', () => {

@@ -11,7 +11,7 @@ import { nonNegativeInt } from './validate'
  *   applied → rolled_back | disabled | queued   (queued = replay after an earlier batch was rolled back)
  *   disabled → applied | rolled_back            (re-enable = put its codes back; or undo it for good)
  *   failed | interrupted → queued               (re-run the same batch row)
- *   rolled_back is final: the edits can be queued again as new edits.
+ *   rolled_back → applied | disabled            (only to undo a rollback: the audited rollback is reversed)
  */
 export const BATCH_TRANSITIONS: Readonly<Record<BatchState, readonly BatchState[]>> = {
   queued: ['training'],
@@ -20,7 +20,7 @@ export const BATCH_TRANSITIONS: Readonly<Record<BatchState, readonly BatchState[
   disabled: ['applied', 'rolled_back'],
   failed: ['queued'],
   interrupted: ['queued'],
-  rolled_back: []
+  rolled_back: ['applied', 'disabled']
 }
 
 /**

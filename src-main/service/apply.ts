@@ -1,0 +1,166 @@
+// Apply and replay jobs: batches trained one after another in the engine process, each recorded in one
+// transaction (checkpoint row with its sha256 + codes + batch `applied`) once its checkpoint file is on disk.
+// Waiting batches (queued by a rollback's replay, or interrupted by a crash) run first, in seq order, then new
+// batches are cut from the queue. A cancel puts the running batch back to `queued`; an engine crash leaves it
+// `interrupted` (re-runnable) and the previous checkpoint active.
+import { EngineError } from '../jobs/host'
+import type { ApplyReply } from '../jobs/protocol'
+import type { JobContext, JobOutcome, JobSpec } from '../jobs/queue'
+import {
+  batchEdits, countEditsByStatus, createNextBatch, listBatches, putCodes, recordCheckpoint, setBatchState,
+  type BatchWithEdits
+} from '../store'
+import { newCheckpointPath, type Ctx } from './context'
+import { ensureLoaded } from './engine-state'
+import { toServiceError } from './errors'
+
+export interface ApplyPlan {
+  experimentId: number
+  batchSize: number
+  /** Batches to run, waiting ones included; null = until the queue is empty. */
+  batches: number | null
+  /** Replay: run only the waiting batches, cut no new ones. */
+  replayOnly: boolean
+  /** Batches to switch off again once replayed (they were disabled before the rollback that queued them). */
+  redisable: ReadonlySet<number>
+}
+
+const waiting = (b: BatchWithEdits): boolean => b.state === 'queued' || b.state === 'interrupted'
+
+/** Edits the plan will train, for the progress bar. */
+function plannedEdits(ctx: Ctx, plan: ApplyPlan): number {
+  const pending = listBatches(ctx.db, plan.experimentId).filter(waiting)
+  let budget = plan.batches ?? Infinity
+  let total = 0
+  for (const b of pending) {
+    if (budget-- <= 0) return total
+    total += b.editIds.length
+  }
+  if (plan.replayOnly) return total
+  const inPending = pending.reduce((a, b) => a + b.editIds.length, 0)
+  const unbatched = countEditsByStatus(ctx.db, plan.experimentId).queued - inPending
+  return total + Math.min(unbatched, budget * plan.batchSize)
+}
+
+export function applyJob(ctx: Ctx, plan: ApplyPlan): JobSpec {
+  return {
+    kind: plan.replayOnly ? 'replay' : 'apply',
+    experimentId: plan.experimentId,
+    editsTotal: plannedEdits(ctx, plan),
+    run: (job) => ctx.lock.run(() => runApply(ctx, job, plan))
+  }
+}
+
+function nextBatch(ctx: Ctx, plan: ApplyPlan): BatchWithEdits | null {
+  const pending = listBatches(ctx.db, plan.experimentId).find(waiting)
+  if (pending) return pending
+  return plan.replayOnly ? null : createNextBatch(ctx.db, plan.experimentId, plan.batchSize)
+}
+
+async function runApply(ctx: Ctx, job: JobContext, plan: ApplyPlan): Promise<JobOutcome> {
+  const t0 = performance.now()
+  let done = 0
+  let applied = 0
+  // Counted again now: the queue may have changed while the job waited its turn.
+  let total = plannedEdits(ctx, plan)
+  job.progress({ editsTotal: total }, true)
+  for (let budget = plan.batches ?? Infinity; budget > 0; budget--) {
+    if (job.signal.aborted) return { state: 'cancelled', message: `cancelled after ${applied} batch(es)` }
+    const batch = nextBatch(ctx, plan)
+    if (!batch) break
+    await ensureLoaded(ctx, plan.experimentId)
+    const r = await trainBatch(ctx, job, plan, batch, (frac) => {
+      const elapsed = (performance.now() - t0) / 1000
+      const progressed = done + frac * batch.editIds.length
+      return progressed > 0 ? (elapsed / progressed) * Math.max(0, total - progressed) : null
+    })
+    if (r) return r
+    applied++
+    done += batch.editIds.length
+    total = Math.max(total, done)
+    job.progress({ editsDone: done, editsTotal: total }, true)
+  }
+  return { state: 'done', message: applied === 0 ? 'nothing to apply: the queue is empty' : `${applied} batch(es) applied, ${done} edit(s)` }
+}
+
+/** Trains one batch; null when it was applied, else the job's outcome. */
+async function trainBatch(
+  ctx: Ctx, job: JobContext, plan: ApplyPlan, batch: BatchWithEdits, eta: (frac: number) => number | null
+): Promise<JobOutcome | null> {
+  const { db } = ctx
+  const edits = batchEdits(db, batch.id)
+  db.transaction(() => {
+    if (batch.state === 'interrupted') setBatchState(db, batch.id, 'queued', { reason: 're-run after interruption' })
+    setBatchState(db, batch.id, 'training')
+  })()
+  changed(ctx, plan.experimentId)
+  job.progress({ step: 0, loss: null, message: `batch ${batch.seq}: ${edits.length} edit(s)` }, true)
+  const cp = newCheckpointPath(ctx, plan.experimentId, batch.id)
+  let reply: ApplyReply
+  try {
+    reply = await ctx.host.request(
+      'apply',
+      { batchId: batch.id, edits: edits.map((e) => ({ prompt: e.prompt, target: e.target })), checkpointFile: cp.abs },
+      {
+        signal: job.signal,
+        onProgress: (p) => job.progress({ step: p.step, maxSteps: p.maxSteps, loss: p.loss, etaS: eta(p.step / Math.max(1, p.maxSteps)) })
+      }
+    )
+  } catch (e) {
+    return settleFailure(ctx, plan, batch, e)
+  }
+  try {
+    const checkpoint = db.transaction(() => {
+      const row = recordCheckpoint(db, {
+        experimentId: plan.experimentId, afterBatchId: batch.id, file: cp.rel, sha256: reply.checkpoint.sha256, bytes: reply.checkpoint.bytes
+      })
+      putCodes(db, batch.id, edits.map((e, i) => ({
+        editId: e.id, code: Uint32Array.from(reply.codes[i]), preset: Uint32Array.from(reply.presets[i])
+      })))
+      setBatchState(db, batch.id, 'applied', { steps: reply.steps, wallMs: reply.wallMs })
+      if (plan.redisable.has(batch.id)) setBatchState(db, batch.id, 'disabled', { reason: 'replayed; it was disabled before the rollback' })
+      return row
+    })()
+    // The engine holds exactly the state just recorded (a re-disabled batch is synced on next use).
+    const loaded = ctx.loaded
+    if (loaded) ctx.loaded = { ...loaded, checkpointId: checkpoint.id }
+  } catch (e) {
+    ctx.loaded = null
+    setBatchState(db, batch.id, 'failed', { error: `could not record the batch: ${toServiceError(e).message}` })
+    changed(ctx, plan.experimentId)
+    throw e
+  }
+  changed(ctx, plan.experimentId)
+  return null
+}
+
+function settleFailure(ctx: Ctx, plan: ApplyPlan, batch: BatchWithEdits, e: unknown): JobOutcome {
+  const { db } = ctx
+  const code = e instanceof EngineError ? e.code : 'internal'
+  const message = toServiceError(e).message
+  let outcome: JobOutcome
+  if (code === 'cancelled') {
+    // The engine restored its editor; the batch goes back to the queue as it was.
+    db.transaction(() => {
+      setBatchState(db, batch.id, 'interrupted', { error: 'cancelled by the analyst' })
+      setBatchState(db, batch.id, 'queued', { reason: 'cancelled by the analyst' })
+    })()
+    outcome = { state: 'cancelled', message: `batch ${batch.seq} cancelled; it is queued again` }
+  } else if (code === 'died') {
+    ctx.loaded = null
+    setBatchState(db, batch.id, 'interrupted', { error: message })
+    outcome = { state: 'failed', message: `batch ${batch.seq} interrupted: ${message}; it will re-run on the next apply` }
+  } else {
+    // Training errors (a row too long, a bad config) leave the editor restored; anything else, reload it.
+    if (code !== 'rows' && code !== 'config') ctx.loaded = null
+    setBatchState(db, batch.id, 'failed', { error: message })
+    outcome = { state: 'failed', message: `batch ${batch.seq} failed: ${message}` }
+  }
+  changed(ctx, plan.experimentId)
+  return outcome
+}
+
+function changed(ctx: Ctx, experimentId: number): void {
+  ctx.emit({ type: 'batches.changed', experimentId })
+  ctx.emit({ type: 'edits.changed', experimentId })
+}

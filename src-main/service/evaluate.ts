@@ -1,0 +1,100 @@
+// Evaluate job: reliability, generalization and locality on the experiment's applied edits, and retention on the
+// model folder's retention.jsonl when it has one, appended to the metrics table at the current edit count.
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { importFile } from '../importers'
+import { EngineError } from '../jobs/host'
+import type { JobContext, JobOutcome, JobSpec } from '../jobs/queue'
+import type { PromptTarget, ScoreMsg, SuiteItem } from '../jobs/protocol'
+import { appendMetrics, getExperiment, getModel, listBatches, listEdits, type Edit, type MetricInput } from '../store'
+import type { Ctx } from './context'
+import { ensureLoaded } from './engine-state'
+import { fail } from './errors'
+
+/**
+ * Items scored per set. Evaluation is for the learning curve, not the paper's table: 500 evenly spaced items
+ * keep a tiny-world evaluation to seconds while the curve stays smooth.
+ */
+export const EVAL_SAMPLE = 500
+
+/** Every `n/limit`-th item, first one included: deterministic, so successive points compare like with like. */
+export function evenSample<T>(items: readonly T[], limit: number): T[] {
+  if (items.length <= limit) return [...items]
+  return Array.from({ length: limit }, (_, i) => items[Math.floor((i * items.length) / limit)])
+}
+
+/** Every edit of the experiment (with `status`, only those) in queue order. */
+export function allEdits(ctx: Ctx, experimentId: number, status?: Edit['status']): Edit[] {
+  const out: Edit[] = []
+  for (let offset = 0; ; offset += 10_000) {
+    const page = listEdits(ctx.db, experimentId, { status, offset, limit: 10_000 })
+    out.push(...page.items)
+    if (out.length >= page.total || page.items.length === 0) return out
+  }
+}
+
+const retentionCache = new Map<string, PromptTarget[]>()
+
+async function retentionSet(modelDir: string): Promise<PromptTarget[]> {
+  const file = join(modelDir, 'retention.jsonl')
+  if (!existsSync(file)) return []
+  let items = retentionCache.get(file)
+  if (!items) {
+    const r = await importFile(file)
+    items = evenSample(r.records.map((x) => ({ prompt: x.prompt, target: x.target })), EVAL_SAMPLE)
+    retentionCache.set(file, items)
+  }
+  return items
+}
+
+export function evaluateJob(ctx: Ctx, experimentId: number): JobSpec {
+  const exp = getExperiment(ctx.db, experimentId)
+  if (!exp) throw fail('not_found', `experiment ${experimentId} does not exist`)
+  const editsTotal = Math.min(EVAL_SAMPLE, allEdits(ctx, experimentId, 'applied').length)
+  return { kind: 'evaluate', experimentId, editsTotal, run: (job) => ctx.lock.run(() => runEvaluate(ctx, job, experimentId)) }
+}
+
+async function runEvaluate(ctx: Ctx, job: JobContext, experimentId: number): Promise<JobOutcome> {
+  const exp = getExperiment(ctx.db, experimentId)
+  const model = exp && getModel(ctx.db, exp.modelId)
+  if (!exp || !model) throw fail('not_found', `experiment ${experimentId} or its model no longer exists`)
+  const applied = allEdits(ctx, experimentId, 'applied')
+  const records: SuiteItem[] = evenSample(applied, EVAL_SAMPLE)
+    .map((e) => ({ prompt: e.prompt, target: e.target, rephrases: e.rephrases, locality: e.locality }))
+  const retention = await retentionSet(model.path)
+  if (records.length === 0 && retention.length === 0) {
+    return { state: 'done', message: 'nothing to evaluate: no applied edits and no retention.jsonl in the model folder' }
+  }
+  await ensureLoaded(ctx, experimentId)
+  const t0 = performance.now()
+  const r = await ctx.host.request('evaluate', { records, retention }, {
+    signal: job.signal,
+    onProgress: (p) => {
+      const s = (performance.now() - t0) / 1000
+      job.progress({ step: p.step, maxSteps: p.maxSteps, etaS: (s / p.step) * (p.maxSteps - p.step) })
+    }
+  }).catch((e: unknown) => {
+    if (e instanceof EngineError && e.code === 'cancelled') return null
+    throw e
+  })
+  if (r === null) return { state: 'cancelled', message: 'evaluation cancelled; no metrics recorded' }
+  const lastApplied = listBatches(ctx.db, experimentId).filter((b) => b.state === 'applied').at(-1)
+  const at = { batchId: lastApplied?.id ?? null, editCount: applied.length }
+  const points: MetricInput[] = []
+  const add = (name: string, s: ScoreMsg, value: number | null = s.exactMatch): void => {
+    if (s.n > 0 && value !== null) points.push({ ...at, name, value })
+  }
+  add('reliability', r.reliability)
+  add('generalization', r.generalization)
+  add('locality', r.locality)
+  add('locality_deferred_rate', r.locality, r.locality.deferredRate)
+  if (r.retention) {
+    add('retention', r.retention.edited)
+    add('retention_base', r.retention.base)
+  }
+  appendMetrics(ctx.db, experimentId, points)
+  job.progress({ editsDone: records.length }, true)
+  ctx.emit({ type: 'metrics.changed', experimentId })
+  const summary = points.map((p) => `${p.name} ${(p.value * 100).toFixed(1)}%`).join(', ')
+  return { state: 'done', message: `at ${applied.length} edit(s): ${summary}` }
+}

@@ -1,0 +1,221 @@
+// The workspace service: the contract's implementation (src-preload/contract.ts), one async function per
+// method. Each validates its request with the method's zod schema before it touches anything and answers with
+// Result<T>: errors travel as data. Transport-free: IPC and HTTP adapters call these functions.
+import { resolve } from 'node:path'
+import type { z } from 'zod'
+import {
+  contract, METHODS, type JobView, type Method, type ParsedReq, type Res, type Result, type ServiceApi, type StatusView,
+  type WorkspaceEvent
+} from '../../src-preload/contract'
+import { ElderConfigError, parseElderConfig } from '../engine/elder/config'
+import { EngineHost } from '../jobs/host'
+import { JobQueue } from '../jobs/queue'
+import { nodeSpawn, type SpawnEngine } from '../jobs/spawn'
+import {
+  addEdits, cloneExperiment, deleteEdit, getEdit, getExperiment, getModel, listEdits, listExperiments, listModels,
+  metricSeries, updateEdit, updateExperiment, createExperiment
+} from '../store'
+import { applyJob } from './apply'
+import { Lock, type Ctx } from './context'
+import { fail, toServiceError } from './errors'
+import { evaluateJob } from './evaluate'
+import { probe } from './probe'
+import { revertOnly, revertTo, setEnabled, undo } from './rollback'
+import { exportAdapter, exportEdits, exportMetrics, importAdapter, importEdits, mustExperiment, previewImport } from './transfer'
+import { batchOfEdits, batchViews, editView, experimentView, modelView } from './views'
+import { openWorkspaceFolder, registerModelDir, seedDefaults } from './workspace'
+
+export interface ServiceOptions {
+  /** The workspace folder (created if missing): workspace.sqlite + checkpoints/. */
+  workspaceDir: string
+  /** Registered, with its first edits queued, when the workspace has no experiment yet. */
+  defaultModelDir?: string
+  /** How to start the engine process; default child_process.fork of jobs/engine-worker. */
+  spawn?: SpawnEngine
+  /** Shown in app.status. */
+  version?: string
+  onLog?: (level: 'info' | 'warn' | 'error', message: string) => void
+}
+
+export interface Service extends ServiceApi {
+  readonly dir: string
+  /** The engine process id, null while none runs. */
+  enginePid(): number | null
+  /** Resolves with a job's final view. */
+  waitForJob(jobId: number): Promise<JobView>
+}
+
+type Handlers = { [M in Method]: (req: ParsedReq<M>) => Promise<Res<M>> | Res<M> }
+
+function describeZod(e: z.ZodError): string {
+  return e.issues.slice(0, 3).map((i) => `${i.path.length ? i.path.join('.') : '(request)'}: ${i.message}`).join('; ')
+}
+
+/** Opens (creating if needed) the workspace in `dir`; see ServiceOptions. */
+export function openWorkspace(dir: string, opts: Omit<ServiceOptions, 'workspaceDir'> = {}): Promise<Service> {
+  return createService({ ...opts, workspaceDir: dir })
+}
+
+export async function createService(opts: ServiceOptions): Promise<Service> {
+  const dir = resolve(opts.workspaceDir)
+  const opened = openWorkspaceFolder(dir)
+  const listeners = new Set<(e: WorkspaceEvent) => void>()
+  const emit = (e: WorkspaceEvent): void => {
+    for (const l of listeners) {
+      try {
+        l(e)
+      } catch {
+        // A failing listener (a closed window) must not break the operation that emitted.
+      }
+    }
+  }
+  const host = new EngineHost({ spawn: opts.spawn ?? nodeSpawn(), onLog: opts.onLog })
+  const jobs = new JobQueue(
+    { progress: (job) => emit({ type: 'job.progress', job }), finished: (job) => emit({ type: 'job.finished', job }) },
+    (e) => toServiceError(e).message
+  )
+  const ctx: Ctx = { dir, db: opened.db, host, jobs, lock: new Lock(), loaded: null, selected: null, emit }
+  host.onExit(() => (ctx.loaded = null))
+  let closed = false
+  const close = async (): Promise<void> => {
+    if (closed) return
+    closed = true
+    await jobs.close()
+    await host.close()
+    ctx.db.close()
+    opened.release()
+  }
+  try {
+    await seedDefaults(ctx, opts.defaultModelDir)
+  } catch (e) {
+    await close()
+    throw e
+  }
+
+  const status = (): StatusView => {
+    const exp = (ctx.selected !== null ? getExperiment(ctx.db, ctx.selected) : null) ?? listExperiments(ctx.db)[0] ?? null
+    const model = exp ? getModel(ctx.db, exp.modelId) : null
+    return {
+      backend: host.backend ?? 'engine not started', workspace: dir, model: model ? modelView(model) : null,
+      experiment: exp ? experimentView(ctx.db, exp) : null, job: jobs.current(), version: opts.version ?? 'dev'
+    }
+  }
+  const editsChanged = (experimentId: number): void => emit({ type: 'edits.changed', experimentId })
+
+  const handlers: Handlers = {
+    'app.status': () => status(),
+    'models.list': () => listModels(ctx.db).map(modelView),
+    'models.register': async ({ path }) => modelView(await registerModelDir(ctx, path)),
+    'experiments.list': () => listExperiments(ctx.db).map((e) => experimentView(ctx.db, e)),
+    'experiments.create': ({ name, modelId, method, config }) => {
+      try {
+        parseElderConfig(config)
+      } catch (e) {
+        if (e instanceof ElderConfigError) throw fail('invalid_request', e.message)
+        throw e
+      }
+      return experimentView(ctx.db, createExperiment(ctx.db, { name, modelId, method, config }))
+    },
+    'experiments.clone': ({ id, name }) => {
+      const e = cloneExperiment(ctx.db, id, { name })
+      editsChanged(e.id)
+      return experimentView(ctx.db, e)
+    },
+    'experiments.update': ({ id, notes, tags }) => experimentView(ctx.db, updateExperiment(ctx.db, id, { notes, tags })),
+    'experiments.select': ({ id }) => {
+      mustExperiment(ctx, id)
+      ctx.selected = id
+      return status()
+    },
+    'edits.list': ({ experimentId, status: s, offset, limit }) => {
+      mustExperiment(ctx, experimentId)
+      const page = listEdits(ctx.db, experimentId, { status: s, offset, limit })
+      const batchOf = batchOfEdits(ctx.db, experimentId)
+      return { rows: page.items.map((e) => editView(e, batchOf.get(e.id) ?? null)), total: page.total }
+    },
+    'edits.add': ({ experimentId, edits }) => {
+      const ids = addEdits(ctx.db, experimentId, edits)
+      editsChanged(experimentId)
+      return { ids }
+    },
+    'edits.update': ({ id, patch }) => {
+      const e = updateEdit(ctx.db, id, patch)
+      editsChanged(e.experimentId)
+      return editView(e, null)
+    },
+    'edits.delete': ({ ids }) => {
+      const experiments = new Set<number>()
+      ctx.db.transaction(() => {
+        for (const id of ids) {
+          const e = getEdit(ctx.db, id)
+          if (!e) throw fail('not_found', `edit ${id} does not exist; nothing was deleted`)
+          deleteEdit(ctx.db, id)
+          experiments.add(e.experimentId)
+        }
+      })()
+      for (const x of experiments) editsChanged(x)
+      return { deleted: ids.length }
+    },
+    'edits.importPreview': ({ file, zsreTarget }) => previewImport(file, zsreTarget),
+    'edits.import': ({ experimentId, file, zsreTarget }) => importEdits(ctx, experimentId, file, zsreTarget),
+    'batches.list': ({ experimentId }) => {
+      mustExperiment(ctx, experimentId)
+      return batchViews(ctx.db, experimentId)
+    },
+    'jobs.apply': ({ experimentId, batchSize, batches }) => {
+      mustExperiment(ctx, experimentId)
+      return jobs.enqueue(applyJob(ctx, { experimentId, batchSize, batches, replayOnly: false, redisable: new Set() }))
+    },
+    'jobs.evaluate': ({ experimentId }) => jobs.enqueue(evaluateJob(ctx, experimentId)),
+    'jobs.cancel': ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
+    'jobs.current': () => jobs.current(),
+    probe: ({ experimentId, prompts }) => probe(ctx, experimentId, prompts),
+    'rollback.revertTo': ({ batchId }) => revertTo(ctx, batchId),
+    'rollback.revertOnly': ({ batchId }) => revertOnly(ctx, batchId),
+    'rollback.disable': ({ batchId }) => setEnabled(ctx, batchId, false),
+    'rollback.enable': ({ batchId }) => setEnabled(ctx, batchId, true),
+    'rollback.undo': ({ experimentId }) => undo(ctx, experimentId),
+    'metrics.series': ({ experimentIds, names }) => {
+      const out: Res<'metrics.series'> = {}
+      for (const id of experimentIds) {
+        mustExperiment(ctx, id)
+        out[String(id)] = Object.fromEntries(names.map((n) => [
+          n, metricSeries(ctx.db, id, n).map((p) => ({ batchId: p.batchId, editCount: p.editCount, value: p.value }))
+        ]))
+      }
+      return out
+    },
+    'export.edits': ({ experimentId }) => exportEdits(ctx, experimentId),
+    'export.metrics': ({ experimentId }) => exportMetrics(ctx, experimentId),
+    'export.adapter': ({ experimentId }) => exportAdapter(ctx, experimentId),
+    'import.adapter': ({ experimentId, name, base64 }) => importAdapter(ctx, experimentId, name, base64)
+  }
+
+  function method<M extends Method>(m: M): (raw: unknown) => Promise<Result<Res<M>>> {
+    const schema: z.ZodType = contract[m].req
+    const handler = handlers[m] as (req: ParsedReq<M>) => Promise<Res<M>> | Res<M>
+    return async (raw) => {
+      if (closed) return { ok: false, error: { code: 'conflict', message: `workspace ${dir} is closed` } }
+      const parsed = schema.safeParse(raw)
+      if (!parsed.success) return { ok: false, error: { code: 'invalid_request', message: `${m}: ${describeZod(parsed.error)}` } }
+      try {
+        return { ok: true, value: await handler(parsed.data as ParsedReq<M>) }
+      } catch (e) {
+        return { ok: false, error: toServiceError(e) }
+      }
+    }
+  }
+
+  const api = Object.fromEntries(METHODS.map((m) => [m, method(m)])) as { [M in Method]: ServiceApi[M] }
+  return {
+    ...api,
+    dir,
+    onEvent: (listener) => {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    close,
+    enginePid: () => host.pid,
+    waitForJob: (jobId) => jobs.wait(jobId)
+  }
+}

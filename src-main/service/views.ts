@@ -1,0 +1,53 @@
+// Store rows → the contract's views. Pure functions of the database; no engine, no events.
+import { basename } from 'node:path'
+import type Database from 'better-sqlite3'
+import type { BatchView, EditView, ExperimentView, ModelView } from '../../src-preload/contract'
+import {
+  countEditsByStatus, getEdit, listBatches, type BatchWithEdits, type Edit, type Experiment, type Model
+} from '../store'
+
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0)
+
+export function modelView(m: Model): ModelView {
+  return {
+    id: m.id, path: m.path, name: basename(m.path), contentHash: m.contentHash,
+    nLayer: num(m.config.nLayer), nEmbd: num(m.config.nEmbd), vocabSize: num(m.config.vocabSize)
+  }
+}
+
+export function experimentView(db: Database.Database, e: Experiment): ExperimentView {
+  return {
+    id: e.id, name: e.name, modelId: e.modelId, method: e.method, config: e.config, notes: e.notes, tags: e.tags,
+    createdAt: e.createdAt, counts: countEditsByStatus(db, e.id)
+  }
+}
+
+export function editView(e: Edit, batchId: number | null): EditView {
+  return {
+    id: e.id, position: e.position, prompt: e.prompt, target: e.target, groundTruth: e.groundTruth,
+    rephrases: e.rephrases, locality: e.locality, subject: e.subject, relation: e.relation, sourceFile: e.sourceFile,
+    sourceLine: e.sourceLine, status: e.status, batchId
+  }
+}
+
+export function batchView(db: Database.Database, b: BatchWithEdits): BatchView {
+  return {
+    id: b.id, seq: b.seq, state: b.state, createdAt: b.createdAt, startedAt: b.startedAt, finishedAt: b.finishedAt,
+    steps: b.steps, wallMs: b.wallMs, error: b.error,
+    edits: b.editIds.map((id) => {
+      const e = getEdit(db, id)
+      return { id, prompt: e?.prompt ?? '', target: e?.target ?? '' }
+    })
+  }
+}
+
+export function batchViews(db: Database.Database, experimentId: number): BatchView[] {
+  return listBatches(db, experimentId).map((b) => batchView(db, b))
+}
+
+/** edit id → batch id, for an experiment's batched edits. */
+export function batchOfEdits(db: Database.Database, experimentId: number): Map<number, number> {
+  const out = new Map<number, number>()
+  for (const b of listBatches(db, experimentId)) for (const id of b.editIds) out.set(id, b.id)
+  return out
+}
