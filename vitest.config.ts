@@ -1,6 +1,9 @@
+import vue from '@vitejs/plugin-vue'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
+  // Renderer tests (test/renderer, happy-dom) mount .vue single-file components.
+  plugins: [vue()],
   test: {
     include: ['test/**/*.test.ts'],
     environment: 'node',

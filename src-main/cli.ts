@@ -1,4 +1,6 @@
-// `npm run elder -- <command>`: the engine from the command line.
+// `npm run elder -- <command>`: the engine, the workspace and serve mode from the command line.
+//   serve [--port P] [--workspace DIR]                         (serve.ts)
+//   import|queue|apply|history|rollback|eval|export …          (workspace-cli.ts)
 //   inspect logits --model DIR --ids 1,2,3
 //   generate --model DIR --prompt TEXT [--max-new-tokens N]
 //   eval --model DIR --suite FILE [--limit N] [--json]
@@ -19,11 +21,15 @@ import { padBatch } from './engine/model/gpt2'
 import { loadBareModel, loadModel, ModelLoadError } from './engine/model/load'
 import { SafetensorsError } from './engine/model/safetensors'
 import { TokenizerError } from './engine/model/tokenizer'
+import { runServe, ServeUsageError } from './serve'
+import { runWorkspaceCommand, WORKSPACE_COMMANDS } from './workspace-cli'
 import { formatIssue, importFile, ImportError, type ImportedRecord, type ZsreTarget } from './importers'
 
 class UsageError extends Error {}
 
 const USAGE = `usage: elder <command> [options]
+  serve [--port P] [--workspace DIR] [--host H]
+  import|queue|apply|history|rollback|eval|export … [--workspace DIR] [--json]   (elder <command> --help)
   inspect logits --model DIR --ids 1,2,3
   generate --model DIR --prompt TEXT [--max-new-tokens N]
   eval --model DIR --suite FILE [--limit N] [--json]
@@ -176,6 +182,13 @@ async function benchEdit(o: Opts): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<void> {
+  const [first, ...rest] = argv
+  if (first === 'serve') return runServe(rest)
+  // Workspace commands run the engine in its own process; `eval --model … --suite …` is the engine's model eval.
+  const engineEval = first === 'eval' && rest.some((a) => /^--(model|suite)(=|$)/.test(a))
+  if ((WORKSPACE_COMMANDS as readonly string[]).includes(first) && !engineEval) {
+    process.exit(await runWorkspaceCommand(first, rest))
+  }
   const { values: o, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
   if (o.help || positionals.length === 0) {
     out(USAGE)
@@ -206,7 +219,8 @@ const USER_ERRORS = [
   TokenizerError,
   ElderConfigError,
   RowError,
-  ImportError
+  ImportError,
+  ServeUsageError
 ]
 main(process.argv.slice(2)).then(
   () => process.exit(0),

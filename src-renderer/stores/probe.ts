@@ -1,0 +1,53 @@
+// Probe: one prompt through the base model and the edited one. The answer is re-asked whenever the adapter
+// changes (a job finished; a batch reverted, disabled or enabled), so the panel does not keep a stale answer.
+import { defineStore } from 'pinia'
+import { ref, shallowRef } from 'vue'
+import type { ProbeResult } from '../../src-preload/contract'
+import { useApi } from '../api'
+import { coalesce } from '../coalesce'
+import { useJobsStore } from './jobs'
+import { useNoticesStore } from './notices'
+import { useStatusStore } from './status'
+
+export const useProbeStore = defineStore('probe', () => {
+  const api = useApi()
+  const notices = useNoticesStore()
+  const statusStore = useStatusStore()
+  const jobs = useJobsStore()
+
+  const prompt = ref('')
+  /** The answer to `asked`, which may differ from what is being typed in `prompt`. */
+  const result = shallowRef<ProbeResult | null>(null)
+  const asked = ref('')
+  const loading = ref(false)
+
+  const ask = coalesce(async () => {
+    const experimentId = statusStore.experimentId
+    const text = asked.value.trim()
+    if (experimentId === null || text === '') return
+    loading.value = true
+    try {
+      const r = await notices.guard('The probe failed', api.probe({ experimentId, prompts: [text] }))
+      if (r) result.value = r[0] ?? null
+    } finally {
+      loading.value = false
+    }
+  })
+
+  /** Probes `text` (default: the prompt field). */
+  async function run(text: string = prompt.value): Promise<void> {
+    prompt.value = text
+    asked.value = text
+    await ask()
+  }
+
+  // While a job trains, the engine is busy (probe would answer `busy`) and the adapter is in flux: wait for the
+  // job to finish. Rollbacks that are not jobs (revert to, disable, enable) show up as batches.changed.
+  api.onEvent((e) => {
+    if (!result.value) return
+    if (e.type === 'job.finished') void ask()
+    else if (e.type === 'batches.changed' && e.experimentId === statusStore.experimentId && !jobs.active) void ask()
+  })
+
+  return { prompt, result, asked, loading, run }
+})
