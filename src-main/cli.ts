@@ -6,6 +6,7 @@
 //   eval --model DIR --suite FILE [--limit N] [--json]
 //   bench edit --model DIR --suite FILE --edits N [--method elder|base] [--batch-size B] [--seed S]
 //              [--retention FILE] [--zsre-target alt|answers] [--curve-every M] [--json]
+//              [--discriminator code|code+query] [--eps E] [--query-radius R]
 // Every command prints the backend on stderr. Bad arguments or a bad model folder: one line on stderr, exit 2.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -34,7 +35,8 @@ const USAGE = `usage: elder <command> [options]
   generate --model DIR --prompt TEXT [--max-new-tokens N]
   eval --model DIR --suite FILE [--limit N] [--json]
   bench edit --model DIR --suite FILE --edits N [--method elder|base] [--batch-size B] [--seed S]
-             [--retention FILE] [--zsre-target alt|answers] [--curve-every M] [--json]`
+             [--retention FILE] [--zsre-target alt|answers] [--curve-every M] [--json]
+             [--discriminator code|code+query] [--eps E] [--query-radius R]`
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -51,6 +53,9 @@ const OPTIONS = {
   retention: { type: 'string' },
   'zsre-target': { type: 'string' },
   'curve-every': { type: 'string' },
+  discriminator: { type: 'string' },
+  eps: { type: 'string' },
+  'query-radius': { type: 'string' },
   help: { type: 'boolean', short: 'h' }
 } as const
 
@@ -154,6 +159,20 @@ async function evalCommand(o: Opts): Promise<void> {
   else out(JSON.stringify(result, null, 2))
 }
 
+/** ELDER settings given on the command line (validated by the editor's config schema). */
+function editorConfig(o: Opts): Record<string, unknown> {
+  const c: Record<string, unknown> = {}
+  if (o.discriminator !== undefined) c.discriminator = o.discriminator
+  for (const [flag, key] of [['eps', 'eps'], ['query-radius', 'queryRadius']] as const) {
+    const v = o[flag]
+    if (v === undefined) continue
+    const n = Number(v)
+    if (!Number.isFinite(n)) throw new UsageError(`--${flag} must be a number, got "${v}"`)
+    c[key] = n
+  }
+  return c
+}
+
 async function benchEdit(o: Opts): Promise<void> {
   const method = o.method ?? 'elder'
   if (method !== 'elder' && method !== 'base') throw new UsageError(`--method must be elder or base, got "${method}"`)
@@ -169,6 +188,7 @@ async function benchEdit(o: Opts): Promise<void> {
     seed: int(o, 'seed', 0),
     retention,
     curveEvery: int(o, 'curve-every', 0),
+    config: editorConfig(o),
     onProgress: (p) =>
       err(`edits ${p.done}/${p.total}  ${p.sPerEdit.toFixed(2)} s/edit  ETA ${(p.etaS / 60).toFixed(1)} min`)
   })

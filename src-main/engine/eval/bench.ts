@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { backendInfo } from '../backend'
 import { ElderEditor, type EditorModel } from '../elder/editor'
-import type { ElderConfigInput } from '../elder/config'
+import type { ElderConfig, ElderConfigInput } from '../elder/config'
 import type { PromptTarget } from '../elder/rows'
 import { baseScore, evaluateEdits, localityReference, type EditMetrics, type SuiteRecord } from './metrics'
 
@@ -27,6 +27,8 @@ export interface BenchResult {
   model: string
   edits: number
   batch_size: number
+  /** The editor's full settings (null for method base). */
+  elder_config: ElderConfig | null
   reliability_em: number
   reliability_tok: number
   generalization_em: number
@@ -118,6 +120,7 @@ export async function runEditBench(
     model: base.dir,
     edits: records.length,
     batch_size: o.batchSize,
+    elder_config: editor ? editor.config : null,
     reliability_em: metrics.reliability.exact_match,
     reliability_tok: metrics.reliability.token_accuracy,
     generalization_em: metrics.generalization.exact_match,
