@@ -224,6 +224,14 @@ export interface ServiceError {
   message: string
 }
 
+/** One clause per zod issue (at most three), naming the field: `edits.0.prompt: Too small: …`. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length > 0 ? i.path.join('.') : 'request'}: ${i.message}`)
+    .join('; ')
+}
+
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ServiceError }
 
 /** Pushed to every window / SSE client. */

@@ -4,7 +4,7 @@
 import { resolve } from 'node:path'
 import type { z } from 'zod'
 import {
-  contract, METHODS, type JobView, type Method, type ParsedReq, type Res, type Result, type ServiceApi, type StatusView,
+  contract, describeIssues, METHODS, type JobView, type Method, type ParsedReq, type Res, type Result, type ServiceApi, type StatusView,
   type WorkspaceEvent
 } from '../../src-preload/contract'
 import { ElderConfigError, parseElderConfig } from '../engine/elder/config'
@@ -46,10 +46,6 @@ export interface Service extends ServiceApi {
 }
 
 type Handlers = { [M in Method]: (req: ParsedReq<M>) => Promise<Res<M>> | Res<M> }
-
-function describeZod(e: z.ZodError): string {
-  return e.issues.slice(0, 3).map((i) => `${i.path.length ? i.path.join('.') : '(request)'}: ${i.message}`).join('; ')
-}
 
 /** Opens (creating if needed) the workspace in `dir`; see ServiceOptions. */
 export function openWorkspace(dir: string, opts: Omit<ServiceOptions, 'workspaceDir'> = {}): Promise<Service> {
@@ -197,7 +193,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     return async (raw) => {
       if (closed) return { ok: false, error: { code: 'conflict', message: `workspace ${dir} is closed` } }
       const parsed = schema.safeParse(raw)
-      if (!parsed.success) return { ok: false, error: { code: 'invalid_request', message: `${m}: ${describeZod(parsed.error)}` } }
+      if (!parsed.success) return { ok: false, error: { code: 'invalid_request', message: `${m}: ${describeIssues(parsed.error)}` } }
       try {
         return { ok: true, value: await handler(parsed.data as ParsedReq<M>) }
       } catch (e) {

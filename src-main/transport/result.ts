@@ -1,14 +1,8 @@
 // Errors as data at the transport edge: what a transport answers when the request never reaches the service
 // (bad sender, bad JSON, bad schema) or when the service throws instead of returning a Result.
-import type { z } from 'zod'
-import { contract, type Method, type Result, type ServiceApi, type ServiceError } from '../../src-preload/contract'
+import { contract, describeIssues, type Method, type Result, type ServiceApi, type ServiceError } from '../../src-preload/contract'
 
 export const fail = (code: ServiceError['code'], message: string): Result<never> => ({ ok: false, error: { code, message } })
-
-/** One line per zod issue, naming the field: `edits.0.prompt: Too small: expected string to have >=1 characters`. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : 'request'}: ${i.message}`).join('; ')
-}
 
 /**
  * Validates `req` with the method's schema, then calls the service with the raw request (the service validates
