@@ -141,6 +141,7 @@ writeFileSync(
       seed,
       build_command: `npm run build:world -- --seed ${seed}`,
       backend: describeBackend(info),
+      workers: Number(args.workers),
       build_minutes: Number(minutes.toFixed(1)),
       train: {
         steps: result.steps,
