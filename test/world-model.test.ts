@@ -1,6 +1,6 @@
 // Quality gates of the committed embedded model (issue: "Quality gates"): it knows its world, and the edit
 // suite asks for real counterfactuals.
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../src-main/engine/backend'
 import { baseScore } from '../src-main/engine/eval/metrics'
@@ -16,7 +16,6 @@ beforeAll(async () => {
   await initBackend('wasm')
   base = await loadModel(DIR)
   suite = (await importFile(`${DIR}/edits.jsonl`)).records
-  const { readFileSync } = await import('node:fs')
   retention = readFileSync(`${DIR}/retention.jsonl`, 'utf8')
     .trim()
     .split('\n')
