@@ -123,23 +123,27 @@ export class ElderEditor {
     return data
   }
 
-  /** Each row's top-k code from its scores, and the deferral decision (queries [B, D] as read back). */
-  route(scores: Float32Array, queries: Float32Array, B: number): Routing {
-    const { numExperts: N, topK: k, eps, discriminator, queryRadius } = this.config
+  /** Each row's top-k code from its router scores [B·L·N]. */
+  codesOf(scores: Float32Array, B: number): Code[] {
+    const { numExperts: N, topK: k } = this.config
     const LN = this.L * N
+    return Array.from({ length: B }, (_, b) => codeFromScores(scores.subarray(b * LN, (b + 1) * LN), this.L, N, k))
+  }
+
+  /** Each row's code and the deferral decision (queries [B, D] as read back). */
+  route(scores: Float32Array, queries: Float32Array, B: number): Routing {
+    const { eps, discriminator, queryRadius } = this.config
     const D = queries.length / B
-    const r: Routing = { codes: [], nearest: [], queryDistance: [], deferred: [] }
-    for (let b = 0; b < B; b++) {
-      const code = codeFromScores(scores.subarray(b * LN, (b + 1) * LN), this.L, N, k)
+    const r: Routing = { codes: this.codesOf(scores, B), nearest: [], queryDistance: [], deferred: [] }
+    r.codes.forEach((code, b) => {
       const d = this.table.nearestDistance(code)
       const qd = this.queries.nearest(queries.subarray(b * D, (b + 1) * D)).distance
-      r.codes.push(code)
       r.nearest.push(d)
       r.queryDistance.push(qd)
       // An empty table defers everything (distance Infinity); so does a disabled editor.
       const inScope = d < eps && (discriminator === 'code' || qd < queryRadius)
       r.deferred.push(!this.enabled || !inScope)
-    }
+    })
     return r
   }
 
@@ -200,8 +204,8 @@ export class ElderEditor {
     try {
       for (let step = 0; step < c.maxSteps; step++) {
         if (opts.signal?.aborted) throw new EditCancelledError(`batch ${batchId} cancelled at step ${step}`)
-        codes = this.route(this.scores(query), queryData, B).codes
-        const mask = this.mask(codes, null) // while editing every row is in scope (§3)
+        codes = this.codesOf(this.scores(query), B) // while editing every row is in scope: no deferral lookup
+        const mask = this.mask(codes, null)
         const side: { argmax?: tf.Tensor; lm?: tf.Tensor } = {}
         const { value, grads } = tf.variableGrads(() => {
           const logits = this.upperLogits(hidden, query, mask, B, T, rows.targetRows)
