@@ -23,6 +23,14 @@ export interface RowScore {
   deferred: boolean
 }
 
+type RowRouting = { codes: Array<Code | null>; nearest: number[]; queryDistance: number[]; deferred: boolean[] }
+
+/** Routing of n rows on the base model: no code, nothing stored, every row deferred. */
+function baseRouting(n: number): RowRouting {
+  const none = Array.from({ length: n }, () => Infinity)
+  return { codes: none.map(() => null), nearest: none, queryDistance: none, deferred: none.map(() => true) }
+}
+
 const CHUNK = 256 // sequences per forward pass in scoring (bigger chunks amortise per-op overhead)
 
 /** Teacher-forced scores of items on the edited model (editor given) or the base model (editor null). */
@@ -36,7 +44,7 @@ function scoreChunk(base: EditorModel, editor: ElderEditor | null, items: readon
   const rows = encodeRows(base.tokenizer, items, false, base.model.config.nPositions)
   const { B, T } = rows.batch
   let predicted: Int32Array
-  let routing: { codes: (Code | null)[]; nearest: number[]; queryDistance: number[]; deferred: boolean[] }
+  let routing: RowRouting
   if (editor) {
     const { hidden, query } = editor.prefix(rows)
     const r = editor.routeQueries(query)
@@ -51,8 +59,7 @@ function scoreChunk(base: EditorModel, editor: ElderEditor | null, items: readon
     const logits = base.model.logits(rows.batch, rows.targetRows)
     predicted = tf.tidy(() => tf.argMax(logits, 1).dataSync() as Int32Array)
     logits.dispose()
-    const none = items.map(() => Infinity)
-    routing = { codes: items.map(() => null), nearest: none, queryDistance: none, deferred: items.map(() => true) }
+    routing = baseRouting(items.length)
   }
   return rows.spans.map(([s, e], b) => {
     let right = 0
@@ -84,7 +91,7 @@ interface Prepared {
   seqs: number[][]
   batch: TokenBatch
   last: Int32Array
-  routing: { codes: Array<Code | null>; nearest: number[]; deferred: boolean[] }
+  routing: RowRouting
   /** Mixing weights [B, L·N] (null on the base model); owned by the caller. */
   w: tf.Tensor2D | null
   opts: RunOptions
@@ -96,8 +103,7 @@ function prepare(base: EditorModel, editor: ElderEditor | null, prompts: readonl
   const batch = padBatch(seqs, base.tokenizer.eosId)
   const last = lastRows(batch)
   if (!editor) {
-    const routing = { codes: seqs.map(() => null), nearest: seqs.map(() => Infinity), deferred: seqs.map(() => true) }
-    return { seqs, batch, last, routing, w: null, opts: {} }
+    return { seqs, batch, last, routing: baseRouting(seqs.length), w: null, opts: {} }
   }
   const { hidden, query } = editor.prefix({ batch, lastPrompt: last })
   const routing = editor.routeQueries(query)

@@ -32,9 +32,8 @@ export function encodePrompt(tok: TextTokenizer, prompt: string): number[] {
 }
 
 export function encodeTarget(tok: TextTokenizer, target: string): number[] {
-  const ids = tok.encode(` ${target.trim()}`)
   if (target.trim().length === 0) throw new RowError('empty target')
-  return ids
+  return tok.encode(` ${target.trim()}`)
 }
 
 export function encodeRows(

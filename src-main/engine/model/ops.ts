@@ -51,6 +51,7 @@ export function linear(x: tf.Tensor2D, w: Weight, b: Weight | null, transposeOf:
     })
     return f(x) as tf.Tensor2D
   }
+  if (!b) throw new Error('linear: a trainable weight needs a bias in this model')
   const f = tf.customGrad((xIn, wIn, bIn, save) => {
     const xi = xIn as tf.Tensor2D
     const wi = wIn as tf.Tensor2D
@@ -67,7 +68,6 @@ export function linear(x: tf.Tensor2D, w: Weight, b: Weight | null, transposeOf:
       }
     }
   })
-  if (!b) throw new Error('linear: a trainable weight needs a bias in this model')
   return f(x, w, b) as tf.Tensor2D
 }
 
