@@ -207,7 +207,8 @@ async function main(argv: string[]): Promise<void> {
   // Workspace commands run the engine in its own process; `eval --model … --suite …` is the engine's model eval.
   const engineEval = first === 'eval' && rest.some((a) => /^--(model|suite)(=|$)/.test(a))
   if ((WORKSPACE_COMMANDS as readonly string[]).includes(first) && !engineEval) {
-    process.exit(await runWorkspaceCommand(first, rest))
+    process.exitCode = await runWorkspaceCommand(first, rest) // not exit(): see below
+    return
   }
   const { values: o, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
   if (o.help || positionals.length === 0) {
@@ -242,12 +243,13 @@ const USER_ERRORS = [
   ImportError,
   ServeUsageError
 ]
-main(process.argv.slice(2)).then(
-  () => process.exit(0),
-  (e: unknown) => {
-    const user = USER_ERRORS.some((C) => e instanceof C) || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-    err(`elder: ${e instanceof Error ? e.message : String(e)}`)
-    if (process.env.ELDER_DEBUG) err(String((e as Error).stack))
-    process.exit(user ? 2 : 1)
-  }
-)
+// No process.exit(): stdout into a pipe is written asynchronously once the pipe's buffer is full, and exit() drops
+// what is still queued (a piped `inspect logits` arrived cut off at 80 KB). With exitCode set, Node ends the process
+// once the writes are done; nothing else keeps it alive (the wasm and cpu backends hold no handles, and workspace
+// commands and serve close their engine process before they return).
+main(process.argv.slice(2)).catch((e: unknown) => {
+  const user = USER_ERRORS.some((C) => e instanceof C) || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+  err(`elder: ${e instanceof Error ? e.message : String(e)}`)
+  if (process.env.ELDER_DEBUG) err(String((e as Error).stack))
+  process.exitCode = user ? 2 : 1
+})
