@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { loadModelConfig, ModelConfigError, parseModelConfig } from '../../src-main/engine/model/config'
+import { FIXTURE as DIR } from '../helpers/tiny-model'
 
-const DIR = '../shared/fixtures/gpt2-tiny'
 const fixture = JSON.parse(readFileSync(`${DIR}/config.json`, 'utf8')) as Record<string, unknown>
 
 function errorOf(json: unknown): ModelConfigError {

@@ -1,12 +1,13 @@
-// The GPT-2 forward against reference logits from Hugging Face transformers (every position of every case).
+// The GPT-2 forward against reference logits (every position of every case) from a forward pass written apart from
+// the engine: scripts/fixture/reference-forward.ts, plain float64 loops with no TF.js.
 import { readFileSync } from 'node:fs'
 import * as tf from '@tensorflow/tfjs'
 import { describe, expect, it } from 'vitest'
 import { initBackend } from '../../src-main/engine/backend'
 import { padBatch } from '../../src-main/engine/model/gpt2'
 import { loadBareModel } from '../../src-main/engine/model/load'
+import { FIXTURE as DIR } from '../helpers/tiny-model'
 
-const DIR = '../shared/fixtures/gpt2-tiny'
 interface Case {
   input_ids: number[]
   logits: number[][]

@@ -15,8 +15,9 @@ import {
   type TensorToEncode
 } from '../../src-main/engine/model/safetensors'
 import { Prng } from '../../src-main/engine/prng'
+import { FIXTURE as FIXTURE_DIR } from '../helpers/tiny-model'
 
-const FIXTURE = '../shared/fixtures/gpt2-tiny/model.safetensors'
+const FIXTURE = join(FIXTURE_DIR, 'model.safetensors')
 const tmp = mkdtempSync(join(tmpdir(), 'safetensors-test-'))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))
 
