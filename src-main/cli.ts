@@ -22,7 +22,7 @@ import { padBatch } from './engine/model/gpt2'
 import { loadBareModel, loadModel, ModelLoadError } from './engine/model/load'
 import { SafetensorsError } from './engine/model/safetensors'
 import { TokenizerError } from './engine/model/tokenizer'
-import { runServe, ServeUsageError } from './serve'
+import { PortInUseError, runServe, ServeUsageError } from './serve'
 import { runWorkspaceCommand, WORKSPACE_COMMANDS } from './workspace-cli'
 import { formatIssue, importFile, ImportError, type ImportedRecord, type ZsreTarget } from './importers'
 
@@ -241,7 +241,8 @@ const USER_ERRORS = [
   ElderConfigError,
   RowError,
   ImportError,
-  ServeUsageError
+  ServeUsageError,
+  PortInUseError
 ]
 // No process.exit(): stdout into a pipe is written asynchronously once the pipe's buffer is full, and exit() drops
 // what is still queued (a piped `inspect logits` arrived cut off at 80 KB). With exitCode set, Node ends the process
