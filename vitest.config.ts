@@ -1,11 +1,13 @@
 import vue from '@vitejs/plugin-vue'
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 export default defineConfig({
   // Renderer tests (test/renderer, happy-dom) mount .vue single-file components.
   plugins: [vue()],
   test: {
     include: ['test/**/*.test.ts'],
+    // Tests on real third-party data need files a fresh clone lacks: `npm run test:real` runs them (vitest.real.config.ts).
+    exclude: [...configDefaults.exclude, 'test/real/**'],
     environment: 'node',
     // Engine tests hold a wasm backend each; two workers match the two cores.
     pool: 'forks',
