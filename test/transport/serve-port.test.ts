@@ -6,12 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ensureRendererBuilt, PORT_ATTEMPTS } from '../../src-main/serve'
 
 let holder: Server
 let busy: number
 let workspace: string
+/** Servers still running: a failed assertion must not leave one serving after the test. */
+const running = new Set<ChildProcess>()
 
 interface Exit {
   code: number | null
@@ -24,10 +26,16 @@ function start(entry: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProc
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ELDER_BACKEND: 'wasm', ...env }
   })
+  running.add(child)
   let stdout = ''
   let stderr = ''
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
-  const exit = new Promise<Exit>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })))
+  const exit = new Promise<Exit>((resolve) =>
+    child.on('close', (code) => {
+      running.delete(child)
+      resolve({ code, stdout, stderr })
+    })
+  )
   const url = new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
       stdout += d.toString()
@@ -46,6 +54,12 @@ beforeAll(async () => {
   holder = createServer()
   await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve))
   busy = (holder.address() as { port: number }).port
+})
+
+afterEach(async () => {
+  const left = [...running]
+  for (const c of left) c.kill('SIGKILL') // its engine process follows: it exits when its parent's channel closes
+  await Promise.all(left.map((c) => new Promise((resolve) => c.once('close', resolve))))
 })
 
 afterAll(async () => {
