@@ -6,7 +6,8 @@
 //   eval --model DIR --suite FILE [--limit N] [--json]
 //   bench edit --model DIR --suite FILE --edits N [--method elder|base] [--batch-size B] [--seed S]
 //              [--retention FILE] [--zsre-target alt|answers] [--curve-every M] [--json]
-//              [--discriminator code|code+query] [--eps E] [--query-radius R]
+//              [--preset elder|elder-paper] [--config JSON] [--discriminator code|code+query|key] [--eps E]
+//              [--query-radius R]
 // Every command prints the backend on stderr. Bad arguments or a bad model folder: one line on stderr, exit 2.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -36,7 +37,8 @@ const USAGE = `usage: elder <command> [options]
   eval --model DIR --suite FILE [--limit N] [--json]
   bench edit --model DIR --suite FILE --edits N [--method elder|base] [--batch-size B] [--seed S]
              [--retention FILE] [--zsre-target alt|answers] [--curve-every M] [--json]
-             [--discriminator code|code+query] [--eps E] [--query-radius R]`
+             [--preset elder|elder-paper] [--config JSON] [--discriminator code|code+query|key] [--eps E]
+             [--query-radius R]`
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -53,6 +55,8 @@ const OPTIONS = {
   retention: { type: 'string' },
   'zsre-target': { type: 'string' },
   'curve-every': { type: 'string' },
+  preset: { type: 'string' },
+  config: { type: 'string' },
   discriminator: { type: 'string' },
   eps: { type: 'string' },
   'query-radius': { type: 'string' },
@@ -162,6 +166,14 @@ async function evalCommand(o: Opts): Promise<void> {
 /** ELDER settings given on the command line (validated by the editor's config schema). */
 function editorConfig(o: Opts): Record<string, unknown> {
   const c: Record<string, unknown> = {}
+  if (o.config !== undefined) {
+    try {
+      Object.assign(c, JSON.parse(o.config))
+    } catch {
+      throw new UsageError(`--config must be a JSON object of editor settings, got "${o.config}"`)
+    }
+  }
+  if (o.preset !== undefined) c.preset = o.preset
   if (o.discriminator !== undefined) c.discriminator = o.discriminator
   for (const [flag, key] of [['eps', 'eps'], ['query-radius', 'queryRadius']] as const) {
     const v = o[flag]

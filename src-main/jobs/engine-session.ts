@@ -110,11 +110,7 @@ export class EngineSession {
       const editor = state
         ? editorFromState(this.base, readVerified(state.file, state.sha256))
         : new ElderEditor(this.base, config)
-      if (renumber.length > 0) {
-        const to = new Map(renumber)
-        const json = editor.table.toJSON()
-        editor.table = DeferralTable.fromJSON({ ...json, batches: json.batches.map((b) => ({ ...b, owner: to.get(b.owner) ?? b.owner })) })
-      }
+      if (renumber.length > 0) editor.renumber(new Map(renumber))
       this.editor = editor
       syncDisabled(editor, disabled)
       return { owners: editor.table.owners(), rows: editor.table.size }

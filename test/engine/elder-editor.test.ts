@@ -14,8 +14,9 @@ const EDITS = [
   { prompt: 'The capital of France is', target: 'Lyon' },
   { prompt: 'Water boils at', target: 'ninety degrees' }
 ]
-// A higher rate than the default so that the tiny random model learns an edit within the step budget.
-const FAST = { lr: 1e-2, maxSteps: 60 }
+// The paper's method (learned routers, guided loss, code deferral): the default method has its own tests in
+// elder-default.test.ts. A higher rate than the default so that the tiny random model learns an edit in the budget.
+const FAST = { preset: 'elder-paper', lr: 1e-2, maxSteps: 60 }
 
 beforeAll(async () => {
   await initBackend('wasm')
@@ -116,8 +117,8 @@ describe('ELDER editor', () => {
     e.dispose()
   })
 
-  it('keeps the tensor count flat over 20 sequential batches', async () => {
-    const e = new ElderEditor(base, { maxSteps: 5 })
+  it.each([['elder-paper'], ['elder']])('keeps the tensor count flat over 20 sequential batches (%s)', async (preset) => {
+    const e = new ElderEditor(base, { preset, maxSteps: 5 })
     const before = tf.memory().numTensors
     for (let i = 0; i < 20; i++) await e.applyBatch([{ prompt: `Fact number ${i} is`, target: `value ${i}` }])
     expect(tf.memory().numTensors).toBe(before)

@@ -1,17 +1,23 @@
-// ELDER hyper-parameters. Defaults: elder-spec.md §9 (paper: r 8, L 6, N 4, k 2, ε 12, λ 1e-2;
-// training: per-batch Adam 1e-3, ×0.5 every 30 steps, up to 50 steps).
+// ELDER hyper-parameters. Two named presets (docs/elder-method.md says what each change from the paper buys):
+//   'elder-paper' — elder-spec.md §9 as published: r 8, L 6, N 4, k 2, ε 12, λ 1e-2, learned routers, code deferral,
+//                   per-batch Adam 1e-3 ×0.5 every 30 steps, ≤ 50 steps, early stop at CE < 0.1, no rehearsal;
+//   'elder'       — the default: the same MoLoRA, but each edit is trained and served through its fixed preset
+//                   allocation, the scope is decided on the frozen routing query (nearest stored edit, cosine radius,
+//                   gated on the base model's answer token), a bounded rehearsal of earlier edits, training to CE < 0.02.
 import { z } from 'zod'
 
 export const ElderConfigSchema = z
   .object({
     method: z.literal('elder').default('elder'),
+    /** Which named preset the other defaults came from (informational; every field below can still be set). */
+    preset: z.enum(['elder', 'elder-paper']).default('elder'),
     /** Experts (LoRAs) per MoLoRA layer. */
-    numExperts: z.number().int().min(2).max(32).default(4),
+    numExperts: z.number().int().min(2).max(32).default(8),
     /** Experts mixed per input (top-k of the router's softmax scores, not renormalised). */
     topK: z.number().int().min(1).default(2),
-    rank: z.number().int().min(1).max(256).default(8),
+    rank: z.number().int().min(1).max(256).default(4),
     /** LoRA scale = alpha / rank; alpha = rank gives 1, as in the public code. */
-    alpha: z.number().positive().default(8),
+    alpha: z.number().positive().default(4),
     /** MoLoRA layers: c_fc of blocks [firstBlock, firstBlock + layers). */
     layers: z.number().int().min(1).default(6),
     /** First MoLoRA block; null = the last `layers` blocks. The query block is firstBlock − 1. */
@@ -23,8 +29,22 @@ export const ElderConfigSchema = z
      * 'code+query' also requires the input's routing query within cosine distance < queryRadius of a stored edit
      * row's query (elder-spec.md §10: a discriminator that still separates inputs when codes saturate).
      */
-    discriminator: z.enum(['code', 'code+query']).default('code'),
+    // 'key' decides on the frozen routing query alone: the nearest stored edit query (among edits whose base-model
+    // answer token equals the input's, when answerGate) within cosine distance < queryRadius; the input is then
+    // served through that edit's allocation (routing 'preset').
+    discriminator: z.enum(['code', 'code+query', 'key']).default('key'),
     queryRadius: z.number().min(0).max(2).default(0.05),
+    /** Only compare an input with stored edits whose base-model answer (next token after the prompt) is the same. */
+    answerGate: z.boolean().default(true),
+    /**
+     * 'router': the routers' own top-k, mixed by their softmax scores (the paper). 'preset': every edit is trained
+     * and served through its label's fixed preset allocation, each chosen expert weighted 1/k — nothing can drift.
+     */
+    routing: z.enum(['router', 'preset']).default('preset'),
+    /** Earlier, still-active edits replayed with every training step (a fixed number: cost does not grow). */
+    rehearsal: z.number().int().min(0).max(256).default(8),
+    /** Earlier edits checked (forward only) after each batch; those that slipped are rehearsed first. */
+    rehearsalCheck: z.number().int().min(0).max(4096).default(32),
     /** Weight of the guided (pre-assignment) loss. */
     lambda: z.number().min(0).default(0.01),
     lr: z.number().positive().default(1e-3),
@@ -33,13 +53,30 @@ export const ElderConfigSchema = z
     maxSteps: z.number().int().min(1).max(10000).default(50),
     /** Stop a batch early once every target token is the argmax and the LM loss is below earlyStopLoss. */
     earlyStop: z.boolean().default(true),
-    earlyStopLoss: z.number().positive().default(0.1),
+    earlyStopLoss: z.number().positive().default(0.02),
     seed: z.number().int().default(0)
   })
   .strict()
   .refine((c) => c.topK < c.numExperts, { message: 'topK must be smaller than numExperts', path: ['topK'] })
 
 export type ElderConfig = z.output<typeof ElderConfigSchema>
+export type PresetName = ElderConfig['preset']
+
+/** The paper's method exactly as the engine ran it before the default changed (elder-spec.md §9). */
+export const ELDER_PAPER = {
+  preset: 'elder-paper',
+  numExperts: 4,
+  rank: 8,
+  alpha: 8,
+  discriminator: 'code',
+  queryRadius: 0.05,
+  answerGate: false,
+  routing: 'router',
+  rehearsal: 0,
+  rehearsalCheck: 0,
+  earlyStopLoss: 0.1
+} as const
+
 export type ElderConfigInput = z.input<typeof ElderConfigSchema>
 
 export class ElderConfigError extends Error {
@@ -48,7 +85,10 @@ export class ElderConfigError extends Error {
 
 /** Validates a (partial) config and fills the defaults; a bad field is named in the error. */
 export function parseElderConfig(input: unknown): ElderConfig {
-  const r = ElderConfigSchema.safeParse(input ?? {})
+  // A named preset fills the fields the caller left out: { preset: 'elder-paper', eps: 6 } is the paper with ε 6.
+  const given = (input ?? {}) as Record<string, unknown>
+  const withPreset = typeof given === 'object' && given.preset === 'elder-paper' ? { ...ELDER_PAPER, ...given } : given
+  const r = ElderConfigSchema.safeParse(withPreset)
   if (!r.success) {
     const issue = r.error.issues[0]
     throw new ElderConfigError(`ELDER config field "${issue.path.join('.') || '(root)'}": ${issue.message}`)

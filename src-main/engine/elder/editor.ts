@@ -1,26 +1,39 @@
-// The ELDER editor (Li et al., AAAI 2025; elder-spec.md, defaults §9): MoLoRA on c_fc of L blocks, one router per
-// layer scoring one shared query (c_fc input of the block below the first MoLoRA block, at the last prompt token),
-// top-k mixing by raw softmax scores, a guided loss towards label-keyed presets, and deferral: an input whose
-// allocation code is not within Hamming distance < ε of any stored edit code runs the base model.
+// The ELDER editor (Li et al., AAAI 2025; elder-spec.md, defaults §9; docs/elder-method.md): MoLoRA on c_fc of L
+// blocks, one router per layer scoring one shared query (c_fc input of the block below the first MoLoRA block, at
+// the last prompt token), and a scope decision that sends inputs far from every edit to the base model.
+// Two ways to run it (config.ts):
+//   'elder-paper': top-k mixing by raw router scores, a guided loss towards label-keyed presets, and deferral when
+//                  an input's allocation code is not within Hamming distance < ε of a stored code;
+//   'elder' (default): every edit is trained and served through its label's fixed preset allocation; the scope is
+//                  the nearest stored edit query (same base answer token) within a cosine radius, and that edit's
+//                  allocation serves the input; each step rehearses a fixed number of earlier edits, slipped first.
 //
 // Steps of applyBatch:
-//   1. encode rows (prompt + " " + target + EOS); run blocks [0, first) once without gradients (prefix cache) and
-//      read the query q [B, D];
-//   2. per step: route (router scores → top-k code, read back: the choice is discrete), forward blocks
-//      [first, n) with the mixture, loss = CE(target tokens) + λ·guided; Adam with step decay;
+//   1. pick rehearsal rows; encode rows (prompt + " " + target + EOS); run blocks [0, first) once without
+//      gradients (prefix cache) and read the query q [B, D];
+//   2. per step: route (router top-k, or the fixed presets), forward blocks [first, n) with the mixture,
+//      loss = CE(target tokens) (+ λ·guided with learned routers); Adam with step decay;
 //   3. stop early when every target token is the argmax and CE < threshold, else after maxSteps;
-//   4. store each row's code from the last step's forward (computed before that step's update, as in [E]).
+//   4. store each new row's code, query, base answer and text; supersede earlier edits of the same facts; check a
+//      rotating window of earlier edits and queue those that slipped for rehearsal.
 import * as tf from '@tensorflow/tfjs'
 import type { Gpt2 } from '../model/gpt2'
 import type { TextTokenizer } from '../model/tokenizer'
 import { Adam } from '../optim'
+import { Prng } from '../prng'
 import { codeFromScores, packCode, unpackCode, type Code } from './codes'
 import { parseElderConfig, placement, type ElderConfig } from './config'
 import { DeferralTable } from './deferral'
 import { MoLora } from './molora'
 import { AllocationPresets } from './presets'
-import { QueryTable } from './query-table'
+import { QueryTable, sameFact, type RowRef } from './query-table'
 import { encodeRows, type EncodedRows, type PromptTarget } from './rows'
+
+/** An edit as the editor takes it: subject and relation (when known) let a later edit of the same fact replace it. */
+export interface EditRow extends PromptTarget {
+  subject?: string
+  relation?: string
+}
 
 export interface StepProgress {
   step: number // 1-based
@@ -46,6 +59,10 @@ export interface BatchResult {
   codes: Code[]
   /** The pre-assigned allocation of every row (guided-loss target). */
   presets: Code[]
+  /** Earlier edit rows replayed with this batch. */
+  rehearsed: RowRef[]
+  /** Earlier edits this batch replaced (same prompt, or same subject and relation). */
+  superseded: number
 }
 
 /** Routing of a batch of sequences: code, distance to the nearest stored code, deferral. */
@@ -56,6 +73,8 @@ export interface Routing {
   /** Cosine distance of the query to the nearest stored edit query (Infinity: none stored). */
   queryDistance: number[]
   deferred: boolean[]
+  /** The stored edit row whose allocation serves each input (discriminator 'key'), or null. */
+  matched: Array<RowRef | null>
 }
 
 export class EditCancelledError extends Error {
@@ -68,6 +87,8 @@ export interface EditorModel {
   contentHash: string
 }
 
+const refKey = (r: RowRef): string => `${r.owner}:${r.row}`
+
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 export class ElderEditor {
@@ -78,11 +99,15 @@ export class ElderEditor {
   readonly molora: MoLora
   presets: AllocationPresets
   table: DeferralTable
-  /** Every edit row's routing query, for the 'code+query' discriminator (kept in any mode, so it can be switched). */
+  /** Every edit row's routing query, base answer, code and text: the scope decision ('key', 'code+query') and rehearsal. */
   queries: QueryTable
   /** When false every input runs the base model (the editor is switched off, nothing is lost). */
   enabled = true
   nextBatchId = 1
+  /** Stored rows found wrong when last checked or rehearsed: rehearsed first. Rebuilt by checks after a reload. */
+  private readonly slipped = new Map<string, RowRef>()
+  /** Rotating position of the post-batch check over the live rows. */
+  private checkCursor = 0
 
   constructor(
     readonly base: EditorModel,
@@ -130,26 +155,60 @@ export class ElderEditor {
     return Array.from({ length: B }, (_, b) => codeFromScores(scores.subarray(b * LN, (b + 1) * LN), this.L, N, k))
   }
 
-  /** Each row's code and the deferral decision (queries [B, D] as read back). */
-  route(scores: Float32Array, queries: Float32Array, B: number): Routing {
-    const { eps, discriminator, queryRadius } = this.config
+  /** The base model's argmax after each prompt (the answer gate), from a prefix's hidden state. */
+  baseAnswers(hidden: tf.Tensor2D, B: number, T: number, lastPrompt: Int32Array): Int32Array {
+    return tf.tidy(() => {
+      const { hidden: h } = this.model.runBlocks(hidden, this.first, this.model.nLayer, B, T)
+      return tf.argMax(this.model.head(h, lastPrompt), 1).dataSync() as Int32Array
+    })
+  }
+
+  /** Whether the scope decision needs each input's base answer. */
+  get needsAnswers(): boolean {
+    return this.config.discriminator === 'key' && this.config.answerGate
+  }
+
+  /** Each row's code and the deferral decision (queries [B, D] as read back; base answers when needsAnswers). */
+  route(scores: Float32Array, queries: Float32Array, B: number, answers: Int32Array | null = null): Routing {
+    const { eps, discriminator, queryRadius, routing } = this.config
     const D = queries.length / B
-    const r: Routing = { codes: this.codesOf(scores, B), nearest: [], queryDistance: [], deferred: [] }
-    r.codes.forEach((code, b) => {
-      const d = this.table.nearestDistance(code)
-      const qd = this.queries.nearest(queries.subarray(b * D, (b + 1) * D)).distance
-      r.nearest.push(d)
+    const own = this.codesOf(scores, B)
+    const r: Routing = { codes: [], nearest: [], queryDistance: [], deferred: [], matched: [] }
+    own.forEach((routerCode, b) => {
+      let code = routerCode
+      const q = queries.subarray(b * D, (b + 1) * D)
+      let inScope: boolean
+      let qd: number
+      let matched: RowRef | null = null
+      if (discriminator === 'key') {
+        const n = this.queries.nearest(q, answers ? answers[b] : undefined)
+        qd = n.distance
+        inScope = qd < queryRadius
+        if (n.owner !== null) {
+          matched = { owner: n.owner, row: n.row }
+          // The input is served by the edit it matched, through the allocation that edit was trained with.
+          if (routing === 'preset') code = Uint32Array.from(this.queries.meta(matched).code)
+        }
+      } else {
+        qd = this.queries.nearest(q).distance
+        const d = this.table.nearestDistance(code)
+        inScope = d < eps && (discriminator === 'code' || qd < queryRadius)
+      }
+      r.codes.push(code)
+      r.nearest.push(this.table.nearestDistance(code))
       r.queryDistance.push(qd)
+      r.matched.push(inScope ? matched : null)
       // An empty table defers everything (distance Infinity); so does a disabled editor.
-      const inScope = d < eps && (discriminator === 'code' || qd < queryRadius)
       r.deferred.push(!this.enabled || !inScope)
     })
     return r
   }
 
-  /** Routing of a prefix's queries: scores and the queries themselves read back once. */
-  routeQueries(query: tf.Tensor2D): Routing {
-    return this.route(this.scores(query), query.dataSync() as Float32Array, query.shape[0])
+  /** Routing of a prefix: scores, queries and (when the gate needs them) base answers read back once. */
+  routePrefix(hidden: tf.Tensor2D, query: tf.Tensor2D, T: number, lastPrompt: Int32Array): Routing {
+    const B = query.shape[0]
+    const answers = this.needsAnswers && this.queries.size > 0 ? this.baseAnswers(hidden, B, T, lastPrompt) : null
+    return this.route(this.scores(query), query.dataSync() as Float32Array, B, answers)
   }
 
   /** 0/1 mask [B, L·N]: each row's top-k experts per layer, all zero for deferred rows. */
@@ -172,55 +231,143 @@ export class ElderEditor {
       layer >= this.first && layer < this.first + this.L ? this.molora.delta(layer - this.first, x, w) : null
   }
 
-  /** Logits [P, V] at `rows` for a prefix cache, mixing with the router's own scores under `mask`. */
+  /**
+   * Mixing weights [B, L·N] under a 0/1 mask: the routers' own softmax scores (routing 'router'), or 1/k for each
+   * allocated expert (routing 'preset': the routers play no part).
+   */
+  weights(query: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D {
+    if (this.config.routing === 'preset') return tf.mul(mask, 1 / this.config.topK) as tf.Tensor2D
+    return tf.mul(this.molora.routerProbs(query), mask) as tf.Tensor2D
+  }
+
+  /** Logits [P, V] at `rows` for a prefix cache, mixing the experts under `mask` (see weights). */
   upperLogits(hidden: tf.Tensor2D, query: tf.Tensor2D, mask: tf.Tensor2D, B: number, T: number, rows: Int32Array): tf.Tensor2D {
-    const w = tf.mul(this.molora.routerProbs(query), mask) as tf.Tensor2D
+    const w = this.weights(query, mask)
     const { hidden: h } = this.model.runBlocks(hidden, this.first, this.model.nLayer, B, T, { fcHook: this.hook(w) })
     return this.model.head(h, rows)
   }
 
-  async applyBatch(edits: readonly PromptTarget[], opts: ApplyOptions = {}): Promise<BatchResult> {
+  /**
+   * Earlier edits to replay with a batch: up to `rehearsal` live rows, slipped ones first (all but two places, so
+   * a few random rows keep being refreshed), the rest drawn at random; never a row of the same fact as the batch.
+   */
+  private pickRehearsal(edits: readonly EditRow[], batchId: number): RowRef[] {
+    const R = this.config.rehearsal
+    if (R === 0) return []
+    const ok = (ref: RowRef): boolean => !edits.some((e) => sameFact(e, this.queries.meta(ref)))
+    const live = this.queries.live().filter(ok)
+    const picked = new Map<string, RowRef>()
+    for (const [key, ref] of this.slipped) {
+      if (picked.size >= Math.max(R - 2, 1)) break
+      if (this.isLive(ref) && ok(ref)) picked.set(key, ref)
+      else this.slipped.delete(key)
+    }
+    const rng = new Prng((this.config.seed * 7919 + batchId) | 0)
+    for (let tries = 0; picked.size < Math.min(R, live.length) && tries < 4 * R; tries++) {
+      const ref = live[rng.int(live.length)]
+      picked.set(refKey(ref), ref)
+    }
+    return [...picked.values()]
+  }
+
+  private isLive(ref: RowRef): boolean {
+    try {
+      const m = this.queries.meta(ref)
+      return !m.superseded && this.queries.isEnabled(ref.owner)
+    } catch {
+      return false
+    }
+  }
+
+  /** Forward-only check of the next `rehearsalCheck` live rows (rotating): slipped rows are queued for rehearsal. */
+  private checkEarlier(): void {
+    const W = this.config.rehearsalCheck
+    if (W === 0 || this.config.routing !== 'preset') return
+    const live = this.queries.live()
+    if (live.length === 0) return
+    const refs: RowRef[] = []
+    for (let i = 0; i < Math.min(W, live.length); i++) refs.push(live[(this.checkCursor + i) % live.length])
+    this.checkCursor = (this.checkCursor + refs.length) % live.length
+    const metas = refs.map((r) => this.queries.meta(r))
+    const rows = encodeRows(this.base.tokenizer, metas, false, this.model.config.nPositions)
+    const { hidden, query } = this.prefix(rows)
+    const pred = tf.tidy(() => {
+      const mask = this.mask(metas.map((m) => Uint32Array.from(m.code)), null)
+      const logits = this.upperLogits(hidden, query, mask, rows.batch.B, rows.batch.T, rows.targetRows)
+      return tf.argMax(logits, 1).dataSync() as Int32Array
+    })
+    tf.dispose([hidden, query])
+    this.markRows(refs, rows, pred)
+  }
+
+  /** Records which rows are right (argmax on every target token) and which slipped. */
+  private markRows(refs: readonly RowRef[], rows: EncodedRows, pred: ArrayLike<number>, offset = 0): void {
+    refs.forEach((ref, i) => {
+      const [s, e] = rows.spans[offset + i]
+      let right = true
+      for (let t = s; t < e; t++) if (pred[t] !== rows.labels[t]) right = false
+      if (right) this.slipped.delete(refKey(ref))
+      else this.slipped.set(refKey(ref), ref)
+    })
+  }
+
+  async applyBatch(edits: readonly EditRow[], opts: ApplyOptions = {}): Promise<BatchResult> {
     const c = this.config
     const N = c.numExperts
+    const preset = c.routing === 'preset'
     const t0 = performance.now()
     const batchId = opts.batchId ?? this.nextBatchId
     if (this.table.owners().includes(batchId)) throw new Error(`batch ${batchId} already has stored codes`)
-    const rows = encodeRows(this.base.tokenizer, edits, true, this.model.config.nPositions)
+    const replay = preset ? this.pickRehearsal(edits, batchId) : []
+    const replayMeta = replay.map((r) => this.queries.meta(r))
+    const rows = encodeRows(this.base.tokenizer, [...edits, ...replayMeta], true, this.model.config.nPositions)
     const { B, T } = rows.batch
+    const E = edits.length
     const presetsBefore = this.presets.toJSON() // new labels draw presets; a failed batch must not keep them
     const presetCodes = edits.map((e) => this.presets.presetFor(e.target))
     const presetMask = new Float32Array(B * this.L * N)
     presetCodes.forEach((p, b) => p.forEach((experts, l) => experts.forEach((e) => (presetMask[(b * this.L + l) * N + e] = 1))))
+    // With fixed presets every row's allocation is known before training and never changes.
+    const fixedCodes = preset
+      ? [...presetCodes.map((p) => packCode(p, this.L, N)), ...replayMeta.map((m) => Uint32Array.from(m.code))]
+      : null
     const { hidden, query } = this.prefix(rows)
     const queryData = query.dataSync() as Float32Array // [B, D]: fixed for the batch (the prefix is frozen)
+    const answers = this.baseAnswers(hidden, B, T, rows.lastPrompt)
     const presetT = tf.tensor2d(presetMask, [B, this.L * N])
     const labelsT = tf.tidy(() => tf.oneHot(tf.tensor1d(rows.labels, 'int32'), this.model.config.vocabSize))
-    const vars = this.molora.variables()
+    // Learned routers train with the guided loss; fixed presets leave the routers out of training altogether.
+    const vars = preset ? [...this.molora.A, ...this.molora.B] : this.molora.variables()
     const saved = this.molora.snapshot()
     const adam = new Adam(vars)
+    const fixedMask = fixedCodes ? this.mask(fixedCodes, null) : null
     const losses: number[] = []
     let codes: Code[] = []
+    let pred: Int32Array = new Int32Array(0)
     let earlyStopped = false
     try {
       for (let step = 0; step < c.maxSteps; step++) {
         if (opts.signal?.aborted) throw new EditCancelledError(`batch ${batchId} cancelled at step ${step}`)
-        codes = this.codesOf(this.scores(query), B) // while editing every row is in scope: no deferral lookup
-        const mask = this.mask(codes, null)
+        // While editing every row is in scope: no deferral lookup.
+        codes = fixedCodes ?? this.codesOf(this.scores(query), B)
+        const mask = fixedMask ?? this.mask(codes, null)
         const side: { argmax?: tf.Tensor; lm?: tf.Tensor } = {}
         const { value, grads } = tf.variableGrads(() => {
           const logits = this.upperLogits(hidden, query, mask, B, T, rows.targetRows)
           const ce = tf.losses.softmaxCrossEntropy(labelsT, logits)
+          side.argmax = tf.keep(tf.argMax(logits, 1))
+          side.lm = tf.keep(ce)
+          if (preset) return ce as tf.Scalar
           // Guided loss: batch mean of Σ over layers and preset experts of −log score.
           const probs = this.molora.routerProbs(query)
           const guided = tf.div(tf.neg(tf.sum(tf.mul(presetT, tf.log(tf.add(probs, 1e-9))))), B)
-          side.argmax = tf.keep(tf.argMax(logits, 1))
-          side.lm = tf.keep(ce)
           return tf.add(ce, tf.mul(guided, c.lambda)) as tf.Scalar
         }, vars)
         const loss = value.dataSync()[0]
         const lmLoss = (side.lm as tf.Tensor).dataSync()[0]
-        const pred = (side.argmax as tf.Tensor).dataSync()
-        tf.dispose([value, mask, side.argmax as tf.Tensor, side.lm as tf.Tensor])
+        pred = (side.argmax as tf.Tensor).dataSync() as Int32Array
+        tf.dispose([value, side.argmax as tf.Tensor, side.lm as tf.Tensor])
+        if (mask !== fixedMask) mask.dispose()
         losses.push(loss)
         opts.onProgress?.({ step: step + 1, maxSteps: c.maxSteps, loss, lmLoss })
         const allRight = rows.labels.every((l, i) => pred[i] === l)
@@ -244,23 +391,40 @@ export class ElderEditor {
       throw e
     } finally {
       tf.dispose([...saved, hidden, query, presetT, labelsT])
+      if (fixedMask) fixedMask.dispose()
       adam.dispose()
     }
-    this.table.addRows(batchId, codes)
+    const newCodes = codes.slice(0, E)
+    let superseded = 0
+    for (const e of edits) superseded += this.queries.supersede(e)
+    this.table.addRows(batchId, newCodes)
     const D = this.model.config.nEmbd
     this.queries.add(
       batchId,
-      Array.from({ length: B }, (_, b) => queryData.slice(b * D, (b + 1) * D))
+      Array.from({ length: E }, (_, b) => queryData.slice(b * D, (b + 1) * D)),
+      edits.map((e, b) => ({
+        answer: answers[b],
+        code: Array.from(newCodes[b]),
+        prompt: e.prompt,
+        target: e.target,
+        ...(e.subject ? { subject: e.subject } : {}),
+        ...(e.relation ? { relation: e.relation } : {})
+      }))
     )
+    // The last forward ran before the last update: a rehearsed row right there is right now, near enough.
+    this.markRows(replay, rows, pred, E)
     this.nextBatchId = Math.max(this.nextBatchId, batchId + 1)
+    this.checkEarlier()
     return {
       batchId,
       losses,
       steps: losses.length,
       earlyStopped,
       wallMs: performance.now() - t0,
-      codes,
-      presets: presetCodes.map((p) => packCode(p, this.L, N))
+      codes: newCodes,
+      presets: presetCodes.map((p) => packCode(p, this.L, N)),
+      rehearsed: replay,
+      superseded
     }
   }
 
@@ -268,6 +432,14 @@ export class ElderEditor {
   removeBatch(batchId: number): void {
     this.table.removeBatch(batchId)
     this.queries.removeBatch(batchId)
+  }
+
+  /** Renames batch owners in every table (the workspace renumbers batches when it replays history). */
+  renumber(to: ReadonlyMap<number, number>): void {
+    const json = this.table.toJSON()
+    this.table = DeferralTable.fromJSON({ ...json, batches: json.batches.map((b) => ({ ...b, owner: to.get(b.owner) ?? b.owner })) })
+    this.queries.renumber(to)
+    this.slipped.clear()
   }
 
   disableBatch(batchId: number): void {

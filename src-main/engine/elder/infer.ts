@@ -47,7 +47,7 @@ function scoreChunk(base: EditorModel, editor: ElderEditor | null, items: readon
   let routing: RowRouting
   if (editor) {
     const { hidden, query } = editor.prefix(rows)
-    const r = editor.routeQueries(query)
+    const r = editor.routePrefix(hidden, query, T, rows.lastPrompt)
     routing = r
     predicted = tf.tidy(() => {
       const mask = editor.mask(r.codes, r.deferred)
@@ -106,8 +106,8 @@ function prepare(base: EditorModel, editor: ElderEditor | null, prompts: readonl
     return { seqs, batch, last, routing: baseRouting(seqs.length), w: null, opts: {} }
   }
   const { hidden, query } = editor.prefix({ batch, lastPrompt: last })
-  const routing = editor.routeQueries(query)
-  const w = tf.tidy(() => tf.mul(editor.molora.routerProbs(query), editor.mask(routing.codes, routing.deferred)) as tf.Tensor2D)
+  const routing = editor.routePrefix(hidden, query, batch.T, last)
+  const w = tf.tidy(() => editor.weights(query, editor.mask(routing.codes, routing.deferred)))
   tf.dispose([hidden, query])
   return { seqs, batch, last, routing, w, opts: { fcHook: editor.hook(w) } }
 }

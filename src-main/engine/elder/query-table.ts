@@ -1,20 +1,41 @@
-// Stored routing queries of edit rows, for the optional query-radius discriminator (elder-spec.md §10: "a
-// discriminator that scales … per-edit radii on the query vector, as GRACE/MELO do").
-// The paper's deferral compares 24-bit allocation codes; with thousands of edits nearly every code lies within
-// Hamming distance < ε of a stored one, so it stops separating unrelated inputs (§10). This table keeps each edit
-// row's unit-normalised query q (the same vector the routers score) and answers the cosine distance 1 − cos from
-// an input's query to the nearest stored row of an enabled batch: a brute-force scan, O(rows · D) per query
-// (1,000 edits × d 128 ≈ 0.1 M multiply-adds), with removal and disabling per batch for rollback.
+// Stored edit rows for the scope decision and for rehearsal (elder-spec.md §10; docs/elder-method.md).
+// Each edit row keeps its unit-normalised routing query q (the frozen base model's c_fc input of the query block,
+// at the last prompt token — the vector the routers score), the base model's answer token for its prompt (the
+// answer gate), its allocation code, and its prompt and target (for rehearsal and re-editing).
+// nearest() answers the cosine distance 1 − cos from an input's query to the nearest stored row of an enabled
+// batch, optionally only among rows with the same base answer: a brute-force scan, O(rows · D) per query
+// (1,000 edits × d 128 ≈ 0.1 M multiply-adds). Batches can be removed or disabled (rollback); single rows are
+// superseded when a later edit rewrites the same fact (the latest edit wins).
 
 interface Entry {
   vectors: Float32Array // [rows · D], unit-normalised
   rows: number
   enabled: boolean
+  meta: RowMeta[]
+}
+
+/** What a stored row carries besides its query. Absent in states written before rehearsal existed. */
+export interface RowMeta {
+  /** Base-model argmax after the prompt (−1: unknown, matches nothing under the gate). */
+  answer: number
+  /** Packed allocation code the row was trained with. */
+  code: number[]
+  prompt: string
+  target: string
+  subject?: string
+  relation?: string
+  /** Replaced by a later edit of the same fact: out of scope and out of rehearsal. */
+  superseded: boolean
 }
 
 export interface QueryTableJSON {
   D: number
-  batches: Array<{ owner: number; enabled: boolean; rows: number }>
+  batches: Array<{ owner: number; enabled: boolean; rows: number; meta?: RowMeta[] }>
+}
+
+export interface RowRef {
+  owner: number
+  row: number
 }
 
 export function normalise(v: Float32Array): Float32Array {
@@ -24,20 +45,30 @@ export function normalise(v: Float32Array): Float32Array {
   return v.map((x) => x / n)
 }
 
+const emptyMeta = (): RowMeta => ({ answer: -1, code: [], prompt: '', target: '', superseded: false })
+
+/** Same fact: the same prompt (whitespace-insensitive), or the same subject and relation when both are known. */
+export function sameFact(a: Pick<RowMeta, 'prompt' | 'subject' | 'relation'>, b: Pick<RowMeta, 'prompt' | 'subject' | 'relation'>): boolean {
+  const norm = (s: string): string => s.trim().replace(/\s+/g, ' ')
+  if (a.prompt && norm(a.prompt) === norm(b.prompt)) return true
+  return !!(a.subject && a.relation && a.subject === b.subject && a.relation === b.relation)
+}
+
 export class QueryTable {
   private readonly batches = new Map<number, Entry>()
 
   constructor(readonly D: number) {}
 
-  /** Adds a batch's query rows (each D floats; normalised here). */
-  add(owner: number, queries: Float32Array[]): void {
+  /** Adds a batch's rows: queries (each D floats; normalised here) and, optionally, each row's meta. */
+  add(owner: number, queries: Float32Array[], meta?: Array<Omit<RowMeta, 'superseded'>>): void {
     if (this.batches.has(owner)) throw new Error(`batch ${owner} already has stored queries`)
     const vectors = new Float32Array(queries.length * this.D)
     queries.forEach((q, i) => {
       if (q.length !== this.D) throw new RangeError(`query of length ${q.length}, expected ${this.D}`)
       vectors.set(normalise(q), i * this.D)
     })
-    this.batches.set(owner, { vectors, rows: queries.length, enabled: true })
+    const rows = meta ? meta.map((m) => ({ ...m, superseded: false })) : queries.map(emptyMeta)
+    this.batches.set(owner, { vectors, rows: queries.length, enabled: true, meta: rows })
   }
 
   removeBatch(owner: number): void {
@@ -49,25 +80,79 @@ export class QueryTable {
     if (b) b.enabled = enabled
   }
 
-  /** Cosine distance 1 − cos(q, nearest enabled row), with that row's batch; Infinity when empty. */
-  nearest(query: Float32Array): { distance: number; owner: number | null } {
+  isEnabled(owner: number): boolean {
+    return this.batches.get(owner)?.enabled ?? false
+  }
+
+  /** Renames owners (the workspace renumbers batches when it replays history). */
+  renumber(to: ReadonlyMap<number, number>): void {
+    const list = [...this.batches]
+    this.batches.clear()
+    for (const [owner, e] of list) this.batches.set(to.get(owner) ?? owner, e)
+  }
+
+  /**
+   * Marks every enabled, live row that states the same fact as `fact` superseded (re-editing: the latest edit
+   * wins). Returns how many rows it replaced.
+   */
+  supersede(fact: Pick<RowMeta, 'prompt' | 'subject' | 'relation'>): number {
+    let n = 0
+    for (const b of this.batches.values()) {
+      for (const m of b.meta) {
+        if (!m.superseded && sameFact(fact, m)) {
+          m.superseded = true
+          n++
+        }
+      }
+    }
+    return n
+  }
+
+  /**
+   * Cosine distance 1 − cos(q, nearest live row of an enabled batch), with that row; Infinity when there is none.
+   * With `answer` given, only rows whose base answer equals it are compared.
+   */
+  nearest(query: Float32Array, answer?: number): { distance: number; owner: number | null; row: number } {
     const q = normalise(query)
     const D = this.D
     let best = -Infinity
     let owner: number | null = null
+    let row = -1
     for (const [id, b] of this.batches) {
       if (!b.enabled) continue
       for (let r = 0; r < b.rows; r++) {
+        const m = b.meta[r]
+        if (m.superseded || (answer !== undefined && m.answer !== answer)) continue
         let dot = 0
         const off = r * D
         for (let i = 0; i < D; i++) dot += q[i] * b.vectors[off + i]
         if (dot > best) {
           best = dot
           owner = id
+          row = r
         }
       }
     }
-    return owner === null ? { distance: Infinity, owner } : { distance: 1 - best, owner }
+    return owner === null ? { distance: Infinity, owner, row } : { distance: 1 - best, owner, row }
+  }
+
+  meta(ref: RowRef): RowMeta {
+    const b = this.batches.get(ref.owner)
+    const m = b?.meta[ref.row]
+    if (!m) throw new RangeError(`no stored row ${ref.row} in batch ${ref.owner}`)
+    return m
+  }
+
+  /** Rows that rehearsal may draw: enabled, live, with their text known; in batch order. */
+  live(): RowRef[] {
+    const out: RowRef[] = []
+    for (const [owner, b] of this.batches) {
+      if (!b.enabled) continue
+      b.meta.forEach((m, row) => {
+        if (!m.superseded && m.prompt !== '') out.push({ owner, row })
+      })
+    }
+    return out
   }
 
   get size(): number {
@@ -76,7 +161,7 @@ export class QueryTable {
     return n
   }
 
-  /** Layout in metadata plus all vectors concatenated in the same batch order (a tensor in the state file). */
+  /** Layout and row meta as JSON plus all vectors concatenated in the same batch order (a tensor in the state file). */
   toJSON(): { json: QueryTableJSON; vectors: Float32Array } {
     const list = [...this.batches]
     const vectors = new Float32Array(list.reduce((a, [, b]) => a + b.rows, 0) * this.D)
@@ -86,7 +171,10 @@ export class QueryTable {
       off += b.vectors.length
     }
     return {
-      json: { D: this.D, batches: list.map(([owner, b]) => ({ owner, enabled: b.enabled, rows: b.rows })) },
+      json: {
+        D: this.D,
+        batches: list.map(([owner, b]) => ({ owner, enabled: b.enabled, rows: b.rows, meta: b.meta.map((m) => ({ ...m })) }))
+      },
       vectors
     }
   }
@@ -100,7 +188,9 @@ export class QueryTable {
     let off = 0
     for (const b of json.batches) {
       const n = b.rows * json.D
-      t.batches.set(b.owner, { vectors: vectors.slice(off, off + n), rows: b.rows, enabled: b.enabled })
+      if (b.meta && b.meta.length !== b.rows) throw new RangeError(`batch ${b.owner}: ${b.meta.length} row metas for ${b.rows} rows`)
+      const meta = b.meta ? b.meta.map((m) => ({ ...m })) : Array.from({ length: b.rows }, emptyMeta)
+      t.batches.set(b.owner, { vectors: vectors.slice(off, off + n), rows: b.rows, enabled: b.enabled, meta })
       off += n
     }
     return t

@@ -93,6 +93,12 @@ function parse(bytes: Uint8Array, base: EditorModel): ParsedState {
   return { meta, tensors: contents.tensors }
 }
 
+/** A state's config; states written before presets existed ran the paper's method. */
+function savedConfig(s: ParsedState): Record<string, unknown> {
+  const c = JSON.parse(s.meta.config) as Record<string, unknown>
+  return 'preset' in c ? c : { ...c, preset: 'elder-paper' }
+}
+
 function load(e: ElderEditor, s: ParsedState): void {
   const names = tensorNames(e.L)
   const vars = editorTensors(e)
@@ -122,7 +128,7 @@ function load(e: ElderEditor, s: ParsedState): void {
 /** Replaces an editor's state with a saved one (same base model and same sizes, or a clear error). */
 export function importState(e: ElderEditor, bytes: Uint8Array): void {
   const s = parse(bytes, e.base)
-  const saved = parseElderConfig(JSON.parse(s.meta.config))
+  const saved = parseElderConfig(savedConfig(s))
   const c = e.config
   if (saved.numExperts !== c.numExperts || saved.rank !== c.rank || saved.layers !== c.layers || saved.topK !== c.topK) {
     throw new StateError('editor state has other sizes (N, k, r, L) than this editor: use editorFromState')
@@ -133,7 +139,7 @@ export function importState(e: ElderEditor, bytes: Uint8Array): void {
 /** A new editor with the saved config and state. */
 export function editorFromState(base: EditorModel, bytes: Uint8Array): ElderEditor {
   const s = parse(bytes, base)
-  const e = new ElderEditor(base, JSON.parse(s.meta.config))
+  const e = new ElderEditor(base, savedConfig(s))
   try {
     load(e, s)
   } catch (err) {
