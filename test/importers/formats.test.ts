@@ -7,20 +7,20 @@ describe('format detection and mapping', () => {
     const r = await importBytes(enc(ZSRE_MEND), { name: 'z.json' })
     expect(r).toMatchObject({ format: 'zsre-mend', container: 'json-array', total: 2, errors: [], zsreTarget: 'alt' })
     expect(r.records[0]).toEqual({
-      prompt: 'What is the product made by UniFirst?', target: 'unmanned aircraft', groundTruth: 'uniform',
-      rephrases: ['What will be the product of UniFirst?'],
-      locality: [{ prompt: "john goodman's character in the big lebowski", answer: 'Walter Sobchak' }], subject: 'UniFirst', sourceLine: 2
+      prompt: 'What is the product made by Quillmark?', target: 'paper kite', groundTruth: 'lantern',
+      rephrases: ['What will be the product of Quillmark?'],
+      locality: [{ prompt: "who played the ferryman's daughter in harbour lights", answer: 'Mira Tessaly' }], subject: 'Quillmark', sourceLine: 2
     })
     const a = await importBytes(enc(ZSRE_MEND), { zsreTarget: 'answers' })
     expect(a.zsreTarget).toBe('answers')
-    expect(a.records.map((x) => [x.target, x.groundTruth])).toEqual([['uniform', 'uniform'], ['1987', '1987']])
+    expect(a.records.map((x) => [x.target, x.groundTruth])).toEqual([['lantern', 'lantern'], ['1987', '1987']])
   })
 
   it('zsRE EasyEdit: list-valued ground truths take the first item', async () => {
     const r = await importBytes(enc(ZSRE_EASYEDIT))
     expect(r.format).toBe('zsre-easyedit')
     expect(r.zsreTarget).toBeUndefined()
-    expect(r.records[0]).toMatchObject({ target: 'unmanned aircraft', groundTruth: 'uniform', locality: [{ answer: 'Walter Sobchak' }], sourceLine: 2 })
+    expect(r.records[0]).toMatchObject({ target: 'paper kite', groundTruth: 'lantern', locality: [{ answer: 'Mira Tessaly' }], sourceLine: 2 })
   })
 
   it('CounterFact EasyEdit: lines point at each record\'s "{"', async () => {
@@ -28,8 +28,8 @@ describe('format detection and mapping', () => {
     expect(r.format).toBe('counterfact-easyedit')
     expect(r.records.map((x) => x.sourceLine)).toEqual([2, 12])
     expect(r.records[1]).toEqual({
-      prompt: 'The profession of Arun Nehru is', target: 'actor', groundTruth: 'politician', subject: 'Arun Nehru',
-      rephrases: ['Arun Nehru is known for'], locality: [{ prompt: "George Washington's profession is a", answer: 'politician' }], sourceLine: 12
+      prompt: 'The profession of Tamsin Orrow is', target: 'actor', groundTruth: 'politician', subject: 'Tamsin Orrow',
+      rephrases: ['Tamsin Orrow is known for'], locality: [{ prompt: "Hadrik Vell's profession is a", answer: 'politician' }], sourceLine: 12
     })
   })
 
@@ -37,11 +37,11 @@ describe('format detection and mapping', () => {
     const r = await importBytes(enc(CF_ROME))
     expect(r.format).toBe('counterfact-rome')
     expect(r.records[0]).toMatchObject({
-      prompt: 'The mother tongue of Danielle Darrieux is', target: 'English', groundTruth: 'French', relation: 'P103',
-      subject: 'Danielle Darrieux', locality: [{ prompt: 'The mother tongue of Léon Blum is', answer: 'French' }, { prompt: 'The native language of Montesquieu is', answer: 'French' }]
+      prompt: 'The mother tongue of Odile Marveaux is', target: 'Velmoran', groundTruth: 'Quenthish', relation: 'P103',
+      subject: 'Odile Marveaux', locality: [{ prompt: 'The mother tongue of Léa Brunnor is', answer: 'Quenthish' }, { prompt: 'The native language of Castellane Oster is', answer: 'Quenthish' }]
     })
     expect(r.records[0].rephrases).toHaveLength(2)
-    const dollar = CF_ROME.replace('Danielle Darrieux"}', () => '$& Co"}')
+    const dollar = CF_ROME.replace('Odile Marveaux"}', () => '$& Co"}')
     expect((await importBytes(enc(dollar))).records[0].prompt).toBe('The mother tongue of $& Co is')
   })
 
