@@ -1,6 +1,6 @@
 import { kindOf } from './fields'
 import { detectShape, mapObject, type JsonShape, type MapContext } from './shapes'
-import { ImportError, type Container, type ImportedRecord, type ImportResult, type RecordIssue } from './types'
+import { ImportError, type Container, type ImportedRecord, type ImportResult, type Place, type RecordIssue } from './types'
 
 /** Objects held back while no record has revealed the file's shape; past this many the file is not ours. */
 const MAX_UNDETECTED = 100
@@ -11,7 +11,7 @@ const MAX_UNDETECTED = 100
  */
 export class JsonCollector {
   private shape: JsonShape | null = null
-  private readonly pending: { obj: Record<string, unknown>; line: number }[] = []
+  private readonly pending: { obj: Record<string, unknown>; at: Place }[] = []
   private readonly records: ImportedRecord[] = []
   private readonly errors: RecordIssue[] = []
   private omitted = 0
@@ -20,47 +20,47 @@ export class JsonCollector {
   constructor(private readonly ctx: MapContext) {}
 
   /** A parsed JSON value that should be one record. */
-  addValue(value: unknown, line: number): void {
+  addValue(value: unknown, at: Place): void {
     this.total++
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      this.issue({ line, field: null, message: `expected a JSON object for a record, got ${kindOf(value)}` })
+      this.issue({ ...at, field: null, message: `expected a JSON object for a record, got ${kindOf(value)}` })
       return
     }
     const obj = value as Record<string, unknown>
     if (this.shape === null) {
       const shape = detectShape(obj)
       if (shape === null) {
-        this.pending.push({ obj, line })
+        this.pending.push({ obj, at })
         if (this.pending.length > MAX_UNDETECTED) throw this.unknownShape()
         return
       }
       this.shape = shape
-      for (const p of this.pending.splice(0)) this.map(p.obj, p.line)
+      for (const p of this.pending.splice(0)) this.map(p.obj, p.at)
     }
-    this.map(obj, line)
+    this.map(obj, at)
   }
 
   /** A record that could not even be parsed (bad JSON, bad UTF-8, line too long). */
-  addBroken(line: number, message: string): void {
+  addBroken(at: Place, message: string): void {
     this.total++
-    this.issue({ line, field: null, message })
+    this.issue({ ...at, field: null, message })
   }
 
   /** A problem that is not a record (e.g. text after the closing "]"); not counted in total. */
-  addNote(line: number, message: string): void {
-    this.issue({ line, field: null, message })
+  addNote(at: Place, message: string): void {
+    this.issue({ ...at, field: null, message })
   }
 
   finish(container: Container): ImportResult {
     if (this.shape === null) {
       if (this.pending.length > 0) throw this.unknownShape()
-      const first = [...this.errors].sort((a, b) => a.line - b.line)[0]
+      const first = [...this.errors].sort(inFileOrder)[0]
       throw new ImportError(first ? 'no_records' : 'empty_file', first
         ? `no record could be read, so the format is unknown; the first problem: ${first.message}`
         : 'the file holds no records', first?.line)
     }
     // pending records were mapped late; keep the report in file order
-    this.errors.sort((a, b) => a.line - b.line)
+    this.errors.sort(inFileOrder)
     const res: ImportResult = {
       format: this.shape, container, records: this.records, errors: this.errors, omittedErrors: this.omitted,
       total: this.total, warnings: []
@@ -69,10 +69,10 @@ export class JsonCollector {
     return res
   }
 
-  private map(obj: Record<string, unknown>, line: number): void {
-    const m = mapObject(this.shape as JsonShape, obj, line, this.ctx)
+  private map(obj: Record<string, unknown>, at: Place): void {
+    const m = mapObject(this.shape as JsonShape, obj, at.line, this.ctx)
     if (m.record) this.records.push(m.record)
-    else for (const i of m.issues) this.issue(i)
+    else for (const i of m.issues) this.issue({ ...i, ...at })
   }
 
   private issue(i: RecordIssue): void {
@@ -85,6 +85,9 @@ export class JsonCollector {
     const keys = Object.keys(p.obj).slice(0, 12).map((k) => JSON.stringify(k)).join(', ')
     return new ImportError('unknown_format',
       `no record has a known set of fields (zsRE MEND/EasyEdit, CounterFact EasyEdit/ROME, or prompt+target); the first has keys ${keys || '(none)'}`,
-      p.line)
+      p.at.line)
   }
 }
+
+/** Records sharing a line (a one-line JSON array) are told apart by their position. */
+const inFileOrder = (a: RecordIssue, b: RecordIssue): number => a.line - b.line || (a.record ?? 0) - (b.record ?? 0)

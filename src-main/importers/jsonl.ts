@@ -6,18 +6,18 @@ import { readLines, type ByteSource } from './lines'
 export async function readJsonl(source: ByteSource, out: JsonCollector, maxLineBytes: number): Promise<number> {
   let seen = 0
   for await (const l of readLines(source, maxLineBytes)) {
-    if (l.tooLong) { seen++; out.addBroken(l.no, `the line is ${l.bytes} bytes long; the limit is ${maxLineBytes}`); continue }
+    if (l.tooLong) { seen++; out.addBroken({ line: l.no }, `the line is ${l.bytes} bytes long; the limit is ${maxLineBytes}`); continue }
     if (l.text.trim() === '') continue
     seen++
-    if (l.badUtf8) { out.addBroken(l.no, 'invalid UTF-8 byte sequence'); continue }
+    if (l.badUtf8) { out.addBroken({ line: l.no }, 'invalid UTF-8 byte sequence'); continue }
     let value: unknown
     try {
       value = JSON.parse(l.text)
     } catch (e) {
-      out.addBroken(l.no, `invalid JSON: ${describeJsonError(e).message}`)
+      out.addBroken({ line: l.no }, `invalid JSON: ${describeJsonError(e).message}`)
       continue
     }
-    out.addValue(value, l.no)
+    out.addValue(value, { line: l.no })
   }
   return seen
 }

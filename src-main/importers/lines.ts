@@ -74,17 +74,30 @@ function finishLine(parts: Uint8Array[], size: number, no: number, maxLineBytes:
   return { no, text, badUtf8: bad, tooLong: false, bytes: size }
 }
 
-/** 1-based numbers of the lines holding invalid UTF-8 (only called once a whole-file decode has failed). */
-export function badUtf8Lines(bytes: Uint8Array): Set<number> {
-  const bad = new Set<number>()
-  let start = 0
-  for (let no = 1; start <= bytes.length; no++) {
-    let nl = bytes.indexOf(NL, start)
-    if (nl < 0) nl = bytes.length
-    if (decodeUtf8(bytes.subarray(start, nl)).bad) bad.add(no)
-    start = nl + 1
+/** Offset of the first byte that is not part of a well-formed UTF-8 sequence (RFC 3629), or -1 when all are. */
+export function firstBadUtf8(b: Uint8Array): number {
+  const n = b.length
+  for (let i = 0; i < n;) {
+    const c = b[i]
+    if (c < 0x80) { i++; continue }
+    let len: number
+    let lo = 0x80
+    let hi = 0xbf
+    if (c >= 0xc2 && c <= 0xdf) len = 2
+    else if (c >= 0xe0 && c <= 0xef) {
+      len = 3
+      if (c === 0xe0) lo = 0xa0 // overlong
+      else if (c === 0xed) hi = 0x9f // UTF-16 surrogates
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4
+      if (c === 0xf0) lo = 0x90 // overlong
+      else if (c === 0xf4) hi = 0x8f // past U+10FFFF
+    } else return i
+    if (i + 1 >= n || b[i + 1] < lo || b[i + 1] > hi) return i
+    for (let k = 2; k < len; k++) if (i + k >= n || (b[i + k] & 0xc0) !== 0x80) return i
+    i += len
   }
-  return bad
+  return -1
 }
 
 /** Fixed-size slices of an in-memory buffer, standing in for a file stream. */

@@ -33,9 +33,17 @@ export type Container = 'json-array' | 'jsonl' | 'csv'
 /** Which zsRE field becomes the target. 'alt' = EasyEdit (counterfactual); 'answers' = ROME/MEND/GRACE. */
 export type ZsreTarget = 'alt' | 'answers'
 
-/** A problem with one record: `line` is where the record starts (or the exact line, when known). */
-export interface RecordIssue {
+/** Where a record or a problem is in the file. */
+export interface Place {
   line: number
+  /** 1-based byte column on `line`: where the problem is, or where the record starts (JSON arrays). */
+  column?: number
+  /** 1-based position of the record in a JSON array: it tells apart records that share a line (a one-line file). */
+  record?: number
+}
+
+/** A problem with one record: `line` is where the record starts (or the exact line, when known). */
+export interface RecordIssue extends Place {
   /** Field path such as "target" or "requested_rewrite.target_new.str"; null when the whole record is bad. */
   field: string | null
   message: string
@@ -109,7 +117,10 @@ export class ImportError extends Error {
   }
 }
 
-/** "line 3, field "target": expected a non-empty string" */
+/** "line 3, field "target": …", or in a JSON array "line 1, column 31 (record 2), field "target": …" */
 export function formatIssue(e: RecordIssue): string {
-  return e.field === null ? `line ${e.line}: ${e.message}` : `line ${e.line}, field ${JSON.stringify(e.field)}: ${e.message}`
+  const column = e.column === undefined ? '' : `, column ${e.column}`
+  const record = e.record === undefined ? '' : ` (record ${e.record})`
+  const field = e.field === null ? '' : `, field ${JSON.stringify(e.field)}`
+  return `line ${e.line}${column}${record}${field}: ${e.message}`
 }
