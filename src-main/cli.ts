@@ -16,6 +16,7 @@ import { BackendError, describeBackend, initBackend } from './engine/backend'
 import { ElderConfigError } from './engine/elder/config'
 import { predict } from './engine/elder/infer'
 import { RowError } from './engine/elder/rows'
+import { defaultCacheDir } from './engine/eval/base-cache'
 import { runEditBench } from './engine/eval/bench'
 import { baseScore } from './engine/eval/metrics'
 import { ModelConfigError } from './engine/model/config'
@@ -201,6 +202,7 @@ async function benchEdit(o: Opts): Promise<void> {
     retention,
     curveEvery: int(o, 'curve-every', 0),
     config: editorConfig(o),
+    cacheDir: defaultCacheDir(),
     onProgress: (p) =>
       err(`edits ${p.done}/${p.total}  ${p.sPerEdit.toFixed(2)} s/edit  ETA ${(p.etaS / 60).toFixed(1)} min`)
   })

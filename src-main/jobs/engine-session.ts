@@ -162,7 +162,8 @@ export class EngineSession {
           ...row(p),
           code: p.code ? codeBits(p.code, editor.L, editor.config.numExperts) : '',
           nearestDistance: Number.isFinite(p.nearest) ? p.nearest : null,
-          nearest: p.code ? nearestRow(editor, p.code) : null,
+          // The edit that serves the prompt when the scope decision names one; else the nearest stored code.
+          nearest: p.matched ? { batchId: p.matched.owner, row: p.matched.row } : p.code && editor.config.discriminator !== 'key' ? nearestRow(editor, p.code) : null,
           deferred: p.deferred
         }))
       }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto'
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../src-main/engine/backend'
+import { parseElderConfig } from '../../src-main/engine/elder/config'
 import { ElderEditor } from '../../src-main/engine/elder/editor'
 import { promptLogits, scoreRows } from '../../src-main/engine/elder/infer'
 import { editorFromState, exportState } from '../../src-main/engine/elder/state'
@@ -117,6 +118,16 @@ describe('default ELDER method', () => {
 })
 
 describe("'elder-paper' preset", () => {
+  it("fills the paper's fields under the ones given; the default is the 'elder' method", () => {
+    const paper = parseElderConfig({ preset: 'elder-paper', eps: 6 })
+    expect([paper.numExperts, paper.rank, paper.routing, paper.discriminator, paper.rehearsal, paper.lr, paper.eps]).toEqual([
+      4, 8, 'router', 'code', 0, 1e-3, 6
+    ])
+    const d = parseElderConfig({})
+    expect([d.preset, d.routing, d.discriminator, d.answerGate, d.subjectGate]).toEqual(['elder', 'preset', 'key', true, true])
+    expect(() => parseElderConfig({ preset: 'grace' })).toThrow(/preset/)
+  })
+
   it('reproduces the outputs the engine gave before the default changed (fixed seed)', async () => {
     // Golden values from the engine at commit 3c5d28a (the paper's settings were then the defaults).
     const e = new ElderEditor(base, { preset: 'elder-paper', maxSteps: 8 })

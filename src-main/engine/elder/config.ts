@@ -33,9 +33,11 @@ export const ElderConfigSchema = z
     // answer token equals the input's, when answerGate) within cosine distance < queryRadius; the input is then
     // served through that edit's allocation (routing 'preset').
     discriminator: z.enum(['code', 'code+query', 'key']).default('key'),
-    queryRadius: z.number().min(0).max(2).default(0.05),
+    queryRadius: z.number().min(0).max(2).default(0.08),
     /** Only compare an input with stored edits whose base-model answer (next token after the prompt) is the same. */
     answerGate: z.boolean().default(true),
+    /** Only compare an input with stored edits whose subject (when the edit names one) the input mentions. */
+    subjectGate: z.boolean().default(true),
     /**
      * 'router': the routers' own top-k, mixed by their softmax scores (the paper). 'preset': every edit is trained
      * and served through its label's fixed preset allocation, each chosen expert weighted 1/k — nothing can drift.
@@ -47,7 +49,7 @@ export const ElderConfigSchema = z
     rehearsalCheck: z.number().int().min(0).max(4096).default(32),
     /** Weight of the guided (pre-assignment) loss. */
     lambda: z.number().min(0).default(0.01),
-    lr: z.number().positive().default(1e-3),
+    lr: z.number().positive().default(3e-3),
     lrDecayEvery: z.number().int().min(1).default(30),
     lrDecay: z.number().positive().max(1).default(0.5),
     maxSteps: z.number().int().min(1).max(10000).default(50),
@@ -71,9 +73,11 @@ export const ELDER_PAPER = {
   discriminator: 'code',
   queryRadius: 0.05,
   answerGate: false,
+  subjectGate: false,
   routing: 'router',
   rehearsal: 0,
   rehearsalCheck: 0,
+  lr: 1e-3,
   earlyStopLoss: 0.1
 } as const
 

@@ -168,8 +168,11 @@ export class ElderEditor {
     return this.config.discriminator === 'key' && this.config.answerGate
   }
 
-  /** Each row's code and the deferral decision (queries [B, D] as read back; base answers when needsAnswers). */
-  route(scores: Float32Array, queries: Float32Array, B: number, answers: Int32Array | null = null): Routing {
+  /**
+   * Each row's code and the deferral decision (queries [B, D] as read back; base answers when needsAnswers; the
+   * input texts for the subject gate).
+   */
+  route(scores: Float32Array, queries: Float32Array, B: number, answers: Int32Array | null = null, texts: readonly string[] | null = null): Routing {
     const { eps, discriminator, queryRadius, routing } = this.config
     const D = queries.length / B
     const own = this.codesOf(scores, B)
@@ -181,7 +184,10 @@ export class ElderEditor {
       let qd: number
       let matched: RowRef | null = null
       if (discriminator === 'key') {
-        const n = this.queries.nearest(q, answers ? answers[b] : undefined)
+        const n = this.queries.nearest(q, {
+          ...(answers ? { answer: answers[b] } : {}),
+          ...(texts && this.config.subjectGate ? { text: texts[b] } : {})
+        })
         qd = n.distance
         inScope = qd < queryRadius
         if (n.owner !== null) {
@@ -204,11 +210,11 @@ export class ElderEditor {
     return r
   }
 
-  /** Routing of a prefix: scores, queries and (when the gate needs them) base answers read back once. */
-  routePrefix(hidden: tf.Tensor2D, query: tf.Tensor2D, T: number, lastPrompt: Int32Array): Routing {
+  /** Routing of a prefix (prompts: the input texts): scores, queries and base answers read back once. */
+  routePrefix(hidden: tf.Tensor2D, query: tf.Tensor2D, T: number, lastPrompt: Int32Array, prompts: readonly string[]): Routing {
     const B = query.shape[0]
     const answers = this.needsAnswers && this.queries.size > 0 ? this.baseAnswers(hidden, B, T, lastPrompt) : null
-    return this.route(this.scores(query), query.dataSync() as Float32Array, B, answers)
+    return this.route(this.scores(query), query.dataSync() as Float32Array, B, answers, prompts)
   }
 
   /** 0/1 mask [B, L·N]: each row's top-k experts per layer, all zero for deferred rows. */

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { generateGreedy, lastRows, padBatch, type RunOptions, type TokenBatch } from '../model/gpt2'
 import type { Code } from './codes'
+import type { RowRef } from './query-table'
 import type { EditorModel, ElderEditor } from './editor'
 import { encodePrompts, encodeRows, type PromptTarget } from './rows'
 
@@ -23,12 +24,18 @@ export interface RowScore {
   deferred: boolean
 }
 
-type RowRouting = { codes: Array<Code | null>; nearest: number[]; queryDistance: number[]; deferred: boolean[] }
+type RowRouting = {
+  codes: Array<Code | null>
+  nearest: number[]
+  queryDistance: number[]
+  deferred: boolean[]
+  matched: Array<RowRef | null>
+}
 
 /** Routing of n rows on the base model: no code, nothing stored, every row deferred. */
 function baseRouting(n: number): RowRouting {
   const none = Array.from({ length: n }, () => Infinity)
-  return { codes: none.map(() => null), nearest: none, queryDistance: none, deferred: none.map(() => true) }
+  return { codes: none.map(() => null), nearest: none, queryDistance: none, deferred: none.map(() => true), matched: none.map(() => null) }
 }
 
 const CHUNK = 256 // sequences per forward pass in scoring (bigger chunks amortise per-op overhead)
@@ -47,7 +54,7 @@ function scoreChunk(base: EditorModel, editor: ElderEditor | null, items: readon
   let routing: RowRouting
   if (editor) {
     const { hidden, query } = editor.prefix(rows)
-    const r = editor.routePrefix(hidden, query, T, rows.lastPrompt)
+    const r = editor.routePrefix(hidden, query, T, rows.lastPrompt, items.map((it) => it.prompt))
     routing = r
     predicted = tf.tidy(() => {
       const mask = editor.mask(r.codes, r.deferred)
@@ -84,6 +91,8 @@ export interface Prediction {
   top5: Array<{ id: number; token: string; prob: number }>
   code: Code | null
   nearest: number
+  /** The stored edit row that serves the prompt (discriminator 'key'; null when deferred or on the base model). */
+  matched: RowRef | null
   deferred: boolean
 }
 
@@ -106,7 +115,7 @@ function prepare(base: EditorModel, editor: ElderEditor | null, prompts: readonl
     return { seqs, batch, last, routing: baseRouting(seqs.length), w: null, opts: {} }
   }
   const { hidden, query } = editor.prefix({ batch, lastPrompt: last })
-  const routing = editor.routePrefix(hidden, query, batch.T, last)
+  const routing = editor.routePrefix(hidden, query, batch.T, last, prompts)
   const w = tf.tidy(() => editor.weights(query, editor.mask(routing.codes, routing.deferred)))
   tf.dispose([hidden, query])
   return { seqs, batch, last, routing, w, opts: { fcHook: editor.hook(w) } }
@@ -148,6 +157,7 @@ export function predict(
       top5: topIds[b].map((id, i) => ({ id, token: tokenizer.decode([id]), prob: topP[b][i] })),
       code: p.routing.codes[b],
       nearest: p.routing.nearest[b],
+      matched: p.routing.matched[b],
       deferred: p.routing.deferred[b]
     }))
   } finally {

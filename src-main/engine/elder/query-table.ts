@@ -3,8 +3,9 @@
 // at the last prompt token — the vector the routers score), the base model's answer token for its prompt (the
 // answer gate), its allocation code, and its prompt and target (for rehearsal and re-editing).
 // nearest() answers the cosine distance 1 − cos from an input's query to the nearest stored row of an enabled
-// batch, optionally only among rows with the same base answer: a brute-force scan, O(rows · D) per query
-// (1,000 edits × d 128 ≈ 0.1 M multiply-adds). Batches can be removed or disabled (rollback); single rows are
+// batch, optionally only among rows that pass a gate — the same base answer, and an input text that mentions the
+// row's subject. The scan tests the gate (an integer compare, then a substring test) before the O(D) dot product,
+// so with the gates on a decision costs O(rows) compares plus D multiply-adds per row that passes. Batches can be removed or disabled (rollback); single rows are
 // superseded when a later edit rewrites the same fact (the latest edit wins).
 
 interface Entry {
@@ -12,6 +13,20 @@ interface Entry {
   rows: number
   enabled: boolean
   meta: RowMeta[]
+  /** meta[r].answer and meta[r].superseded as flat arrays: the scan's hot loop reads only these. */
+  answers: Int32Array
+  dead: Uint8Array
+}
+
+function entry(vectors: Float32Array, enabled: boolean, meta: RowMeta[]): Entry {
+  return {
+    vectors,
+    rows: meta.length,
+    enabled,
+    meta,
+    answers: Int32Array.from(meta, (m) => m.answer),
+    dead: Uint8Array.from(meta, (m) => (m.superseded ? 1 : 0))
+  }
 }
 
 /** What a stored row carries besides its query. Absent in states written before rehearsal existed. */
@@ -37,6 +52,16 @@ export interface RowRef {
   owner: number
   row: number
 }
+
+/** What an input must share with a stored row to be compared with it (each part optional). */
+export interface Gate {
+  /** The input's base-model answer token: only rows with the same answer. */
+  answer?: number
+  /** The input's text: only rows whose subject (when they have one) it mentions, case-insensitively. */
+  text?: string
+}
+
+const fold = (s: string): string => s.trim().replace(/\s+/g, ' ').toLowerCase()
 
 export function normalise(v: Float32Array): Float32Array {
   let s = 0
@@ -68,7 +93,7 @@ export class QueryTable {
       vectors.set(normalise(q), i * this.D)
     })
     const rows = meta ? meta.map((m) => ({ ...m, superseded: false })) : queries.map(emptyMeta)
-    this.batches.set(owner, { vectors, rows: queries.length, enabled: true, meta: rows })
+    this.batches.set(owner, entry(vectors, true, rows))
   }
 
   removeBatch(owner: number): void {
@@ -98,34 +123,40 @@ export class QueryTable {
   supersede(fact: Pick<RowMeta, 'prompt' | 'subject' | 'relation'>): number {
     let n = 0
     for (const b of this.batches.values()) {
-      for (const m of b.meta) {
+      b.meta.forEach((m, r) => {
         if (!m.superseded && sameFact(fact, m)) {
           m.superseded = true
+          b.dead[r] = 1
           n++
         }
-      }
+      })
     }
     return n
   }
 
   /**
    * Cosine distance 1 − cos(q, nearest live row of an enabled batch), with that row; Infinity when there is none.
-   * With `answer` given, only rows whose base answer equals it are compared.
+   * Only rows that pass the gate are compared.
    */
-  nearest(query: Float32Array, answer?: number): { distance: number; owner: number | null; row: number } {
+  nearest(query: Float32Array, gate: Gate = {}): { distance: number; owner: number | null; row: number } {
     const q = normalise(query)
+    const { answer } = gate
+    const text = gate.text === undefined ? undefined : fold(gate.text)
     const D = this.D
     let best = -Infinity
     let owner: number | null = null
     let row = -1
+    const anyAnswer = answer === undefined
     for (const [id, b] of this.batches) {
       if (!b.enabled) continue
+      const { answers, dead, vectors, meta } = b
       for (let r = 0; r < b.rows; r++) {
-        const m = b.meta[r]
-        if (m.superseded || (answer !== undefined && m.answer !== answer)) continue
+        if (dead[r] === 1 || (!anyAnswer && answers[r] !== answer)) continue
+        const subject = meta[r].subject
+        if (text !== undefined && subject && !text.includes(fold(subject))) continue
         let dot = 0
         const off = r * D
-        for (let i = 0; i < D; i++) dot += q[i] * b.vectors[off + i]
+        for (let i = 0; i < D; i++) dot += q[i] * vectors[off + i]
         if (dot > best) {
           best = dot
           owner = id
@@ -190,7 +221,7 @@ export class QueryTable {
       const n = b.rows * json.D
       if (b.meta && b.meta.length !== b.rows) throw new RangeError(`batch ${b.owner}: ${b.meta.length} row metas for ${b.rows} rows`)
       const meta = b.meta ? b.meta.map((m) => ({ ...m })) : Array.from({ length: b.rows }, emptyMeta)
-      t.batches.set(b.owner, { vectors: vectors.slice(off, off + n), rows: b.rows, enabled: b.enabled, meta })
+      t.batches.set(b.owner, entry(vectors.slice(off, off + n), b.enabled, meta))
       off += n
     }
     return t

@@ -5,7 +5,8 @@ import { backendInfo } from '../backend'
 import { ElderEditor, type EditorModel } from '../elder/editor'
 import type { ElderConfig, ElderConfigInput } from '../elder/config'
 import type { PromptTarget } from '../elder/rows'
-import { baseScore, evaluateEdits, localityReference, type EditMetrics, type SuiteRecord } from './metrics'
+import { basePredictions } from './base-cache'
+import { evaluateEdits, type EditMetrics, type Score, type SuiteRecord } from './metrics'
 
 export type BenchMethod = 'elder' | 'base'
 
@@ -16,6 +17,8 @@ export interface BenchOptions {
   seed: number
   config?: ElderConfigInput
   retention?: PromptTarget[]
+  /** Where base-model predictions are cached (null: recompute every run). */
+  cacheDir?: string | null
   /** Also measure reliability, generalization and locality of the edits so far every this many edits (0: off). */
   curveEvery?: number
   onProgress?: (p: { done: number; total: number; sPerEdit: number; etaS: number }) => void
@@ -76,8 +79,22 @@ export async function runEditBench(
     throw new Error(`--edits ${o.edits}: the suite has ${suite.length} records`)
   }
   const records = suite.slice(0, o.edits)
-  const localityRef = localityReference(base, records)
-  const retention = o.retention?.length ? { items: o.retention, base: baseScore(base, o.retention) } : undefined
+  const cacheDir = o.cacheDir ?? null
+  const localityRef = basePredictions(base, records.flatMap((r) => r.locality.map((l) => ({ prompt: l.prompt, target: l.answer }))), cacheDir).predicted
+  let retention: { items: PromptTarget[]; base: Score } | undefined
+  if (o.retention?.length) {
+    const p = basePredictions(base, o.retention, cacheDir)
+    const n = o.retention.length
+    retention = {
+      items: o.retention,
+      base: {
+        n,
+        exact_match: p.exact.filter(Boolean).length / n,
+        token_accuracy: p.tokenAccuracy.reduce((a, b) => a + b, 0) / n,
+        deferred_rate: null
+      }
+    }
+  }
   const editor = o.method === 'elder' ? new ElderEditor(base, { ...o.config, seed: o.seed }) : null
   const params = paramCount(editor)
   const tensorsBefore = tf.memory().numTensors
