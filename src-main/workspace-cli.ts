@@ -15,6 +15,7 @@ import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { BatchView, JobView, Result, ServiceError } from '../src-preload/contract'
+import { formatIssue } from './importers'
 import { openWorkspace, type Service } from './service'
 
 export const WORKSPACE_COMMANDS = ['import', 'queue', 'apply', 'history', 'rollback', 'eval', 'export'] as const
@@ -199,12 +200,10 @@ const COMMANDS: Record<(typeof WORKSPACE_COMMANDS)[number], (r: Run) => Promise<
     if (zsreTarget !== undefined && zsreTarget !== 'alt' && zsreTarget !== 'answers') {
       throw new CliError(2, `--zsre-target must be alt or answers, got "${zsreTarget}"`)
     }
-    const content = readFileSync(file, 'utf8')
-    const rep = unwrap(await r.svc['edits.import']({ experimentId, file: { name: basename(file), content }, zsreTarget }))
-    const bad = rep.errors.length + rep.omittedErrors
+    const rep = unwrap(await r.svc.importEditsFile(experimentId, file, zsreTarget))
     r.print([
-      `${file}: ${rep.format}, ${rep.total} record(s): ${rep.imported ?? 0} queued, ${bad} with errors`,
-      ...rep.errors.map((e) => `  line ${e.line}${e.field ? `, field "${e.field}"` : ''}: ${e.message}`),
+      `${file}: ${rep.format}, ${rep.total} record(s): ${rep.imported ?? 0} queued, ${rep.total - rep.good} with errors`,
+      ...rep.errors.map((e) => `  ${formatIssue(e)}`),
       ...(rep.omittedErrors ? [`  … and ${rep.omittedErrors} more`] : [])
     ], rep)
   },

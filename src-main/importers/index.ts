@@ -75,16 +75,18 @@ export interface ImportBytesOptions extends ImportOptions {
 
 /** Imports records from bytes already in memory (a drop, a paste, a test sample). */
 export async function importBytes(bytes: Uint8Array, opts: ImportBytesOptions = {}): Promise<ImportResult> {
+  const name = opts.name ?? 'the input'
+  if (bytes.length === 0) throw new ImportError('empty_file', `${name} is empty`)
   const limits = limitsOf(opts)
-  if (bytes.length === 0) throw new ImportError('empty_file', `${opts.name ?? 'the input'} is empty`)
+  if (bytes.length > limits.maxFileBytes) throw tooLarge(name, bytes.length, limits)
   const container = opts.container ?? sniffContainer(bytes.subarray(0, SNIFF_BYTES), opts.name)
-  if (container === 'json-array' && bytes.length > limits.maxJsonBytes) throw tooLarge(bytes.length, limits)
   return parse(container, async () => bytes, () => chunksOf(bytes, opts.chunkBytes ?? SNIFF_BYTES), opts)
 }
 
 /**
  * Imports edit records from a file: detects the container (JSON array, JSONL, CSV) by content and extension
- * and the record convention by field names, and says which in the result. JSONL and CSV are streamed.
+ * and the record convention by field names, and says which in the result. The size limit is checked before any
+ * byte is read; JSONL and CSV are streamed.
  * Throws only ImportError (file-level problems); per-record problems come back in `errors`.
  */
 export async function importFile(path: string, opts: ImportOptions = {}): Promise<ImportResult> {
@@ -93,8 +95,8 @@ export async function importFile(path: string, opts: ImportOptions = {}): Promis
     const st = await stat(path)
     if (!st.isFile()) throw new ImportError('unreadable', `${path} is not a regular file`)
     if (st.size === 0) throw new ImportError('empty_file', `${path} is empty`)
+    if (st.size > limits.maxFileBytes) throw tooLarge(path, st.size, limits)
     const container = opts.container ?? sniffContainer(await readHead(path), path)
-    if (container === 'json-array' && st.size > limits.maxJsonBytes) throw tooLarge(st.size, limits)
     return await parse(container, () => readFile(path), () => createReadStream(path, { highWaterMark: SNIFF_BYTES }), opts)
   } catch (e) {
     throw asImportError(e, path)
@@ -112,10 +114,9 @@ async function readHead(path: string): Promise<Uint8Array> {
   }
 }
 
-function tooLarge(size: number, limits: ImportLimits): ImportError {
+function tooLarge(name: string, size: number, limits: ImportLimits): ImportError {
   const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`
-  return new ImportError('too_large',
-    `the JSON array is ${mb(size)}; arrays are read whole and the limit is ${mb(limits.maxJsonBytes)} (convert it to JSONL, which is streamed)`)
+  return new ImportError('too_large', `${name} is ${mb(size)}; the limit is ${mb(limits.maxFileBytes)} (split it into smaller files)`)
 }
 
 /** File-system failures (they carry a string `code` such as ENOENT) become ImportErrors; bugs stay bugs. */

@@ -68,8 +68,11 @@ export interface ImportResult {
 export interface ImportLimits {
   /** A single text field longer than this is a per-record error (a prompt is a sentence, not a document). */
   maxFieldChars: number
-  /** JSON arrays are parsed whole; a larger file is refused with an ImportError. */
-  maxJsonBytes: number
+  /**
+   * A larger file is refused with an ImportError before any byte is read: its records are held in memory, and a JSON
+   * array is read whole. The one size limit, whatever the container and whoever calls (CLI, app, tests).
+   */
+  maxFileBytes: number
   /** A JSONL line or CSV physical line longer than this is a per-record error and is not kept in memory. */
   maxLineBytes: number
   /** At most this many rephrases / locality pairs per record. */
@@ -80,8 +83,7 @@ export interface ImportLimits {
 
 export const DEFAULT_LIMITS: ImportLimits = {
   maxFieldChars: 10_000,
-  // 500 MiB, not 512: V8 strings stop at 2^29 - 24 characters, so a 512 MiB ASCII file could not be decoded.
-  maxJsonBytes: 500 * 1024 * 1024,
+  maxFileBytes: 500 * 1024 * 1024,
   maxLineBytes: 4 * 1024 * 1024,
   maxListItems: 1_000,
   maxErrors: 1_000

@@ -4,10 +4,11 @@
 import { resolve } from 'node:path'
 import type { z } from 'zod'
 import {
-  contract, describeIssues, METHODS, type JobView, type Method, type ParsedReq, type Res, type Result, type ServiceApi, type StatusView,
-  type WorkspaceEvent
+  contract, describeIssues, METHODS, type ImportReport, type JobView, type Method, type ParsedReq, type Res, type Result, type ServiceApi,
+  type StatusView, type WorkspaceEvent
 } from '../../src-preload/contract'
 import { ElderConfigError, parseElderConfig } from '../engine/elder/config'
+import type { ZsreTarget } from '../importers'
 import { EngineHost } from '../jobs/host'
 import { JobQueue } from '../jobs/queue'
 import { nodeSpawn, type SpawnEngine } from '../jobs/spawn'
@@ -21,7 +22,9 @@ import { fail, toServiceError } from './errors'
 import { evaluateJob } from './evaluate'
 import { probe } from './probe'
 import { revertOnly, revertTo, setEnabled, undo } from './rollback'
-import { exportAdapter, exportEdits, exportMetrics, importAdapter, importEdits, mustExperiment, previewImport } from './transfer'
+import {
+  exportAdapter, exportEdits, exportMetrics, importAdapter, importEdits, importEditsFromPath, mustExperiment, previewImport
+} from './transfer'
 import { batchOfEdits, batchViews, editView, experimentView, modelView } from './views'
 import { openWorkspaceFolder, registerModelDir, seedDefaults } from './workspace'
 
@@ -43,6 +46,8 @@ export interface Service extends ServiceApi {
   enginePid(): number | null
   /** Resolves with a job's final view. */
   waitForJob(jobId: number): Promise<JobView>
+  /** edits.import from a file on this machine, read as bytes (not in the contract: the renderer has no paths). */
+  importEditsFile(experimentId: number, path: string, zsreTarget?: ZsreTarget): Promise<Result<ImportReport>>
 }
 
 type Handlers = { [M in Method]: (req: ParsedReq<M>) => Promise<Res<M>> | Res<M> }
@@ -187,18 +192,23 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     'import.adapter': ({ experimentId, name, base64 }) => importAdapter(ctx, experimentId, name, base64)
   }
 
+  /** Runs a request unless the workspace is closed; whatever it throws comes back as a ServiceError. */
+  async function settle<T>(run: () => Promise<T> | T): Promise<Result<T>> {
+    if (closed) return { ok: false, error: { code: 'conflict', message: `workspace ${dir} is closed` } }
+    try {
+      return { ok: true, value: await run() }
+    } catch (e) {
+      return { ok: false, error: toServiceError(e) }
+    }
+  }
+
   function method<M extends Method>(m: M): (raw: unknown) => Promise<Result<Res<M>>> {
     const schema: z.ZodType = contract[m].req
     const handler = handlers[m] as (req: ParsedReq<M>) => Promise<Res<M>> | Res<M>
     return async (raw) => {
-      if (closed) return { ok: false, error: { code: 'conflict', message: `workspace ${dir} is closed` } }
       const parsed = schema.safeParse(raw)
       if (!parsed.success) return { ok: false, error: { code: 'invalid_request', message: `${m}: ${describeIssues(parsed.error)}` } }
-      try {
-        return { ok: true, value: await handler(parsed.data as ParsedReq<M>) }
-      } catch (e) {
-        return { ok: false, error: toServiceError(e) }
-      }
+      return settle(() => handler(parsed.data as ParsedReq<M>))
     }
   }
 
@@ -212,6 +222,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     },
     close,
     enginePid: () => host.pid,
-    waitForJob: (jobId) => jobs.wait(jobId)
+    waitForJob: (jobId) => jobs.wait(jobId),
+    importEditsFile: (experimentId, path, zsreTarget) => settle(() => importEditsFromPath(ctx, experimentId, path, zsreTarget))
   }
 }

@@ -2,7 +2,8 @@
 // ones imported in one transaction or not at all), edits + history as JSONL, metrics as CSV, and the adapter.
 import { existsSync, rmSync } from 'node:fs'
 import type { ExperimentView, ImportReport } from '../../src-preload/contract'
-import { importBytes, type ImportResult, type ZsreTarget } from '../importers'
+import { basename } from 'node:path'
+import { importBytes, importFile, type ImportResult, type ZsreTarget } from '../importers'
 import { readVerified, writeFileAtomic } from '../jobs/checkpoint-file'
 import {
   addEdits, batchEdits, createExperiment, createNextBatch, getExperiment, getModel, latestActiveCheckpoint,
@@ -41,8 +42,20 @@ export async function previewImport(file: FileInput, zsreTarget?: ZsreTarget): P
 /** Parses first (nothing is written for a file-level error), then adds every good record in one transaction. */
 export async function importEdits(ctx: Ctx, experimentId: number, file: FileInput, zsreTarget?: ZsreTarget): Promise<ImportReport> {
   mustExperiment(ctx, experimentId)
-  const r = await importBytes(Buffer.from(file.content, 'utf8'), { name: file.name, zsreTarget })
-  const ids = r.records.length ? addEdits(ctx.db, experimentId, r.records, { sourceFile: file.name }) : []
+  return queueImported(ctx, experimentId, await importBytes(Buffer.from(file.content, 'utf8'), { name: file.name, zsreTarget }), file.name)
+}
+
+/**
+ * The same from a path (the CLI): the importer gets the file's bytes as they are, so invalid UTF-8 is reported
+ * rather than stored as U+FFFD, and reads them only after the size check, streaming JSONL and CSV.
+ */
+export async function importEditsFromPath(ctx: Ctx, experimentId: number, path: string, zsreTarget?: ZsreTarget): Promise<ImportReport> {
+  mustExperiment(ctx, experimentId)
+  return queueImported(ctx, experimentId, await importFile(path, { zsreTarget }), basename(path))
+}
+
+function queueImported(ctx: Ctx, experimentId: number, r: ImportResult, sourceFile: string): ImportReport {
+  const ids = r.records.length ? addEdits(ctx.db, experimentId, r.records, { sourceFile }) : []
   if (ids.length) ctx.emit({ type: 'edits.changed', experimentId })
   return { ...report(r), imported: ids.length }
 }

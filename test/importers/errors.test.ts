@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -137,12 +137,20 @@ describe('file-level problems throw ImportError', () => {
     await importError(importBytes(enc('prompt,target,locality_prompt\n'), { name: 'x.csv' }), 'bad_header')
   })
 
-  it('a JSON array over the size cap is refused before reading', async () => {
-    const f = join(dir, 'big.json')
-    writeFileSync(f, CF_EASYEDIT)
-    const e = await importError(importFile(f, { limits: { maxJsonBytes: 100 } }), 'too_large')
-    expect(e.message).toMatch(/arrays are read whole and the limit is 0\.0 MB/)
-    expect(e.toData()).toEqual({ code: 'too_large', message: e.message })
+  it('one size limit for every container, checked before reading', async () => {
+    for (const [name, text] of [['big.json', CF_EASYEDIT], ['big.jsonl', good(1)], ['big.csv', 'prompt,target\np,t\n']]) {
+      const f = join(dir, name)
+      writeFileSync(f, text)
+      const e = await importError(importFile(f, { limits: { maxFileBytes: 10 } }), 'too_large')
+      expect(e.message).toBe(`${f} is 0.0 MB; the limit is 0.0 MB (split it into smaller files)`)
+      expect(e.toData()).toEqual({ code: 'too_large', message: e.message })
+      await importError(importBytes(enc(text), { name, limits: { maxFileBytes: 10 } }), 'too_large')
+    }
+    // a 1 TiB file (sparse: it takes no disk) is refused at once; reading it would never end
+    const huge = join(dir, 'huge.jsonl')
+    writeFileSync(huge, '')
+    truncateSync(huge, 2 ** 40)
+    expect((await importError(importFile(huge), 'too_large')).message).toBe(`${huge} is 1048576.0 MB; the limit is 500.0 MB (split it into smaller files)`)
   })
 
   it('an over-long JSONL line is an error for that line only', async () => {

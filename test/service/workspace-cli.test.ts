@@ -1,5 +1,5 @@
 // The workspace commands of the CLI, run in-process against a real workspace with a real engine process.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -74,7 +74,7 @@ describe('elder workspace commands', () => {
     [['rollback', '--to', '1', '--undo'], /^elder: rollback needs exactly one of/],
     [['apply', '--batches', 'x'], /^elder: --batches must be an integer ≥ 1, got "x"/],
     [['export'], /^elder: export needs --edits FILE/],
-    [['import', '/no/such/file.jsonl'], /ENOENT/],
+    [['import', '/no/such/file.jsonl'], /^elder: \/no\/such\/file\.jsonl does not exist$/],
     [['frobnicate'], /^elder: unknown workspace command "frobnicate"/],
     [['history', '--bogus'], /Unknown option '--bogus'/]
   ])('%j → one line on stderr, exit 2', async (args, message) => {
@@ -89,5 +89,25 @@ describe('elder workspace commands', () => {
     expect(defaultWorkspaceDir({ XDG_DATA_HOME: '/data' })).toBe('/data/elder-workbench')
     expect(defaultWorkspaceDir({})).toBe(join(homedir(), '.local', 'share', 'elder-workbench'))
     expect(existsSync(join(dir, 'workspace.lock'))).toBe(false)
+  })
+
+  it('import gives the importer the bytes: invalid UTF-8 is reported, not stored as U+FFFD', async () => {
+    // issue 11: the CLI read the file as a utf8 string, so "b\xffc" was queued as "b\ufffdc"
+    const file = join(dir, 'bytes.jsonl')
+    writeFileSync(file, Buffer.concat([Buffer.from('{"prompt":"Glass is made of","target":"b'), Buffer.from([0xff]), Buffer.from('c"}\n{"prompt":"Ice is","target":"warm"}\n')]))
+    const r = await elder('import', file, '--json')
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.out[0])).toMatchObject({ total: 2, good: 1, imported: 1, errors: [{ line: 1, field: null, message: 'invalid UTF-8 byte sequence' }] })
+    const queued = JSON.parse((await elder('queue', '--json', '--limit', '100')).out[0]) as { rows: Array<{ prompt: string; target: string; sourceFile: string; sourceLine: number }> }
+    expect(queued.rows.filter((e) => e.sourceFile === 'bytes.jsonl').map((e) => [e.prompt, e.target, e.sourceLine])).toEqual([['Ice is', 'warm', 2]])
+    expect(queued.rows.some((e) => e.target.includes('\ufffd'))).toBe(false)
+  })
+
+  it('import checks the size limit before reading: a 1 TiB file is refused at once, exit 2', async () => {
+    const file = join(dir, 'huge.jsonl')
+    writeFileSync(file, '')
+    truncateSync(file, 2 ** 40) // sparse: it takes no disk, and reading it would never end
+    const r = await elder('import', file)
+    expect(r).toEqual({ code: 2, out: [], err: [`elder: ${file} is 1048576.0 MB; the limit is 500.0 MB (split it into smaller files)`] })
   })
 })
