@@ -71,13 +71,21 @@ export function mapHeader(row: CsvRow): Columns {
   return cols as Columns
 }
 
-/** One data row → record or issues. Empty cells mean "not given". */
-function mapRow(row: CsvRow, c: Columns, limits: ImportLimits): { record?: ImportResult['records'][number]; issues: RecordIssue[] } {
+/**
+ * One data row → record or issues. Empty cells mean "not given". A row with fewer cells than the header is an
+ * error, not a row with the last columns empty: a lost comma or a cut would otherwise import shifted or shortened
+ * values. `ended` is false for a last row with no line break after it, which a cut file has too.
+ */
+function mapRow(row: CsvRow, c: Columns, limits: ImportLimits, ended: boolean): { record?: ImportResult['records'][number]; issues: RecordIssue[] } {
   const r = new FieldReader(row.line, limits)
   const colName = (i: number) => c.names[i] ?? `column ${i + 1}`
   if (row.badUtf8Line !== undefined) r.issues.push({ line: row.badUtf8Line, field: null, message: 'invalid UTF-8 byte sequence' })
   if (row.tooLongLine !== undefined) r.issues.push({ line: row.tooLongLine, field: null, message: `the line is longer than ${limits.maxLineBytes} bytes` })
-  if (row.cells.length > c.names.length) r.fail(null, `the row has ${row.cells.length} fields; the header has ${c.names.length}`)
+  // (an unclosed quote ran the rest of the row into one cell: that problem is named below, not the count)
+  if (row.problems.length === 0 && row.cells.length !== c.names.length) {
+    r.fail(null, `the row has ${plural(row.cells.length, 'field')}; the header has ${c.names.length}`)
+  }
+  if (!ended) r.fail(null, 'the last row has no line break after it, unlike the rows before it: the file may be cut short (if the row is whole, end it with a line break)')
   for (const p of row.problems) r.fail(colName(p.cell), p.message)
   for (const i of row.overflow) r.fail(colName(i), `is longer than ${limits.maxFieldChars} characters`)
   if (!r.ok) return { issues: r.issues }
@@ -106,6 +114,8 @@ function mapRow(row: CsvRow, c: Columns, limits: ImportLimits): { record?: Impor
   return { record, issues: [] }
 }
 
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
+
 const isBlank = (row: CsvRow) => row.problems.length === 0 && row.badUtf8Line === undefined &&
   row.tooLongLine === undefined && row.overflow.size === 0 && row.cells.every((x) => x.trim() === '')
 
@@ -114,7 +124,7 @@ export async function readCsv(source: ByteSource, limits: ImportLimits): Promise
   const reader = new CsvRecordReader(limits.maxFieldChars)
   const res: ImportResult = { format: 'csv', container: 'csv', records: [], errors: [], omittedErrors: 0, total: 0, warnings: [] }
   let cols: Columns | null = null
-  const take = (row: CsvRow | null) => {
+  const take = (row: CsvRow | null, ended: boolean) => {
     if (row === null || isBlank(row)) return
     if (cols === null) {
       cols = mapHeader(row)
@@ -122,15 +132,16 @@ export async function readCsv(source: ByteSource, limits: ImportLimits): Promise
       return
     }
     res.total++
-    const m = mapRow(row, cols, limits)
+    const m = mapRow(row, cols, limits, ended)
     if (m.record) res.records.push(m.record)
     for (const i of m.issues) {
       if (res.errors.length < limits.maxErrors) res.errors.push(i)
       else res.omittedErrors++
     }
   }
-  for await (const l of readLines(source, limits.maxLineBytes)) take(reader.feed(l))
-  take(reader.end())
+  for await (const l of readLines(source, limits.maxLineBytes)) take(reader.feed(l), l.eol)
+  // a quoted field still open at the end is an error of its own (csv-parse.ts)
+  take(reader.end(), true)
   if (cols === null) throw new ImportError('empty_file', 'the CSV file has no header row')
   if (res.total === 0) res.warnings.push('the CSV file has a header but no data rows')
   return res

@@ -11,6 +11,8 @@ export interface Line {
   /** Longer than the limit: text is '' and the bytes were dropped, not buffered. */
   tooLong: boolean
   bytes: number
+  /** Ended by "\n"; only the last line of a file can lack one. */
+  eol: boolean
 }
 
 const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
@@ -44,8 +46,8 @@ export async function* readLines(source: ByteSource, maxLineBytes: number): Asyn
     if (size <= maxLineBytes) parts.push(piece)
     else parts = [] // too long: count the bytes, keep none
   }
-  const emit = (): Line => {
-    const line = finishLine(parts, size, no, maxLineBytes)
+  const emit = (eol: boolean): Line => {
+    const line = finishLine(parts, size, no, maxLineBytes, eol)
     parts = []
     size = 0
     no++
@@ -57,21 +59,21 @@ export async function* readLines(source: ByteSource, maxLineBytes: number): Asyn
       const nl = chunk.indexOf(NL, start)
       if (nl < 0) break
       take(chunk.subarray(start, nl))
-      yield emit()
+      yield emit(true)
       start = nl + 1
     }
     if (start < chunk.length) take(chunk.subarray(start))
   }
-  if (size > 0) yield emit()
+  if (size > 0) yield emit(false)
 }
 
-function finishLine(parts: Uint8Array[], size: number, no: number, maxLineBytes: number): Line {
-  if (size > maxLineBytes) return { no, text: '', badUtf8: false, tooLong: true, bytes: size }
+function finishLine(parts: Uint8Array[], size: number, no: number, maxLineBytes: number, eol: boolean): Line {
+  if (size > maxLineBytes) return { no, text: '', badUtf8: false, tooLong: true, bytes: size, eol }
   let bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts, size)
   if (bytes.length > 0 && bytes[bytes.length - 1] === CR) bytes = bytes.subarray(0, bytes.length - 1)
   if (no === 1 && hasBom(bytes)) bytes = bytes.subarray(3)
   const { text, bad } = decodeUtf8(bytes)
-  return { no, text, badUtf8: bad, tooLong: false, bytes: size }
+  return { no, text, badUtf8: bad, tooLong: false, bytes: size, eol }
 }
 
 /** Offset of the first byte that is not part of a well-formed UTF-8 sequence (RFC 3629), or -1 when all are. */

@@ -90,6 +90,19 @@ describe('per-record problems keep the good records', () => {
     expect(csv.records.map((x) => x.sourceLine)).toEqual([2, 5])
   })
 
+  it('CSV: a short row or a last row cut off is an error, not a record with values missing (issue 11)', async () => {
+    const short = await importBytes(enc('prompt,target,locality_prompt,locality_answer\nThe capital of X is,Paris\n'), { name: 's.csv' })
+    expect(short).toMatchObject({ total: 1, records: [] })
+    expect(short.errors.map(formatIssue)).toEqual(['line 2: the row has 2 fields; the header has 4'])
+    const cut = await importBytes(enc('prompt,target\nThe capital of X is,Paris\nThe capital of Y is,Par'), { name: 'c.csv' })
+    expect(cut.records.map((x) => [x.target, x.sourceLine])).toEqual([['Paris', 2]])
+    expect(cut.errors.map(formatIssue)).toEqual([
+      'line 3: the last row has no line break after it, unlike the rows before it: the file may be cut short (if the row is whole, end it with a line break)'
+    ])
+    // with its line break the same row is whole
+    expect((await importBytes(enc('prompt,target\nThe capital of Y is,Par\n'), { name: 'c.csv' })).records).toHaveLength(1)
+  })
+
   it('CSV quoting problems and ragged rows are per-record errors naming the column', async () => {
     const text = 'prompt,target,locality_prompt,locality_answer\n' +
       'p1,t1,,\n' +
