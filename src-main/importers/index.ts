@@ -25,26 +25,27 @@ export const DEFAULT_ZSRE_TARGET: ZsreTarget = 'alt'
 const SNIFF_BYTES = 64 * 1024
 
 /**
- * Decides the container from the first bytes, then the name. Content wins when it is unambiguous ("[" is a
- * JSON array, "{" is JSONL); the extension decides otherwise (.csv), and a header naming prompt and target
- * marks CSV without one.
+ * Decides the container. An explicit extension is trusted (.jsonl/.ndjson, .csv): then a bad first line is one
+ * bad record, not a reason to read the file as something else. Otherwise (.json, .txt, none) the first bytes
+ * decide: "[" is a JSON array, "{" is JSONL, and a header naming prompt and target is CSV.
  */
 export function sniffContainer(head: Uint8Array, name = ''): Container {
   const text = decodeUtf8(hasBom(head) ? head.subarray(3) : head).text
   const start = text.search(/\S/)
   if (start < 0) throw new ImportError('empty_file', `${name || 'the input'} holds only whitespace`)
   const ext = extname(name).toLowerCase()
+  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl'
+  if (ext === '.csv') return 'csv'
   const first = text[start]
   if (first === '[') return 'json-array'
   if (first === '{') {
     const firstLine = text.slice(start).split('\n', 1)[0].trim()
-    if (firstLine === '{' && ext !== '.jsonl' && ext !== '.ndjson') {
+    if (firstLine === '{') {
       throw new ImportError('unknown_format',
         'the file holds a JSON object spread over several lines; expected a JSON array of records or JSONL (one object per line)', 1)
     }
     return 'jsonl'
   }
-  if (ext === '.csv') return 'csv'
   const header = text.slice(start).split(/\r?\n/, 1)[0].toLowerCase()
   if (header.includes(',') && /\bprompt\b/.test(header) && /\btarget(_new)?\b/.test(header)) return 'csv'
   throw new ImportError('unknown_format',

@@ -80,17 +80,30 @@ describe('format detection and mapping', () => {
     expect(r.warnings).toEqual(['ignored column(s): "constructor", "__proto__", "toString"'])
   })
 
-  it('sniffs by content first and extension second', () => {
-    expect(sniffContainer(enc('  \n[{"a":1}]'), 'x.csv')).toBe('json-array')
+  it('trusts an explicit extension; sniffs the content of .json and unnamed files', () => {
+    expect(sniffContainer(enc('  \n[{"a":1}]'), 'x.csv')).toBe('csv')
+    expect(sniffContainer(enc('[]\n{"prompt":"p","target":"t"}\n'), 'x.jsonl')).toBe('jsonl')
+    expect(sniffContainer(enc('42\n'), 'x.NDJSON')).toBe('jsonl')
+    expect(sniffContainer(enc('  \n[{"a":1}]'), 'x.json')).toBe('json-array')
     expect(sniffContainer(enc('{"prompt":"p","target":"t"}\n'), 'x.json')).toBe('jsonl')
+    expect(sniffContainer(enc('prompt,target\n1,2\n'))).toBe('csv')
     expect(sniffContainer(enc('a,b\n1,2\n'), 'x.CSV')).toBe('csv')
     expect(() => sniffContainer(enc('{\n  "prompt": "p"\n}\n'), 'x.json')).toThrow(/JSON object spread over several lines/)
     expect(() => sniffContainer(enc('hello world'), 'x.txt')).toThrow(ImportError)
     expect(() => sniffContainer(enc(' \n\t '))).toThrow(/only whitespace/)
   })
 
+  it('a bad first line in a .jsonl file is one bad record, not a reason to refuse the file (issue 11)', async () => {
+    for (const first of ['[]', '42', '[{"prompt":"p0","target":"t0"}]']) {
+      const r = await importBytes(enc(`${first}\n{"prompt":"p","target":"t"}\n`), { name: 'edits.jsonl' })
+      expect(r).toMatchObject({ container: 'jsonl', total: 2, records: [{ prompt: 'p', sourceLine: 2 }] })
+      expect(r.errors.map(formatIssue)).toEqual([`line 1: expected a JSON object for a record, got ${first === '42' ? 'number' : 'array'}`])
+    }
+  })
+
   it('renders issues as "line N, field F: message"', () => {
     expect(formatIssue({ line: 3, field: 'target', message: 'expected a non-empty string' })).toBe('line 3, field "target": expected a non-empty string')
     expect(formatIssue({ line: 4, field: null, message: 'invalid JSON' })).toBe('line 4: invalid JSON')
+    expect(formatIssue({ line: 1, column: 31, record: 2, field: 'target', message: 'expected a string' })).toBe('line 1, column 31 (record 2), field "target": expected a string')
   })
 })
