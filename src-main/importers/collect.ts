@@ -1,6 +1,6 @@
 import { kindOf } from './fields'
 import { detectShape, mapObject, type JsonShape, type MapContext } from './shapes'
-import { ImportError, type Container, type ImportedRecord, type ImportResult, type Place, type RecordIssue } from './types'
+import { boundIssue, ImportError, quoteList, type Container, type ImportedRecord, type ImportResult, type Place, type RecordIssue } from './types'
 
 /** Objects held back while no record has revealed the file's shape; past this many the file is not ours. */
 const MAX_UNDETECTED = 100
@@ -76,13 +76,13 @@ export class JsonCollector {
   }
 
   private issue(i: RecordIssue): void {
-    if (this.errors.length < this.ctx.limits.maxErrors) this.errors.push(i)
+    if (this.errors.length < this.ctx.limits.maxErrors) this.errors.push(boundIssue(i))
     else this.omitted++
   }
 
   private unknownShape(): ImportError {
     const p = this.pending[0]
-    const keys = Object.keys(p.obj).slice(0, 12).map((k) => JSON.stringify(k)).join(', ')
+    const keys = quoteList(Object.keys(p.obj), 6)
     return new ImportError('unknown_format',
       `no record has a known set of fields (zsRE MEND/EasyEdit, CounterFact EasyEdit/ROME, or prompt+target); the first has keys ${keys || '(none)'}`,
       p.at.line)

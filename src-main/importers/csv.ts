@@ -1,7 +1,9 @@
 import { CsvRecordReader, type CsvRow } from './csv-parse'
 import { FieldReader } from './fields'
 import { readLines, type ByteSource } from './lines'
-import { ImportError, type ImportLimits, type ImportResult, type LocalityPair, type RecordIssue } from './types'
+import {
+  boundIssue, ImportError, quote, quoteList, type ImportLimits, type ImportResult, type LocalityPair, type RecordIssue
+} from './types'
 
 /** What each header column means. */
 interface Columns {
@@ -45,7 +47,7 @@ export function mapHeader(row: CsvRow): Columns {
     let m: RegExpExecArray | null
     const single = SINGLE.get(name)
     if (single) {
-      if (cols[single] !== undefined) throw new ImportError('bad_header', `column "${row.cells[i]}" appears more than once`, row.line)
+      if (cols[single] !== undefined) throw new ImportError('bad_header', `column ${quote(row.cells[i], 40)} appears more than once`, row.line)
       cols[single] = i
     } else if (REPHRASE.test(name)) cols.rephrases.push(i)
     else if ((m = LOC_PROMPT.exec(name))) prompts.set(m[1] || `#${unnumberedP++}`, i)
@@ -55,18 +57,18 @@ export function mapHeader(row: CsvRow): Columns {
   for (const need of ['prompt', 'target'] as const) {
     if (cols[need] === undefined) {
       throw new ImportError('bad_header',
-        `the CSV header has no "${need}" column (found: ${row.cells.map((c) => JSON.stringify(c)).join(', ')})`, row.line)
+        `the CSV header has no "${need}" column (found: ${quoteList(row.cells)})`, row.line)
     }
   }
   for (const [key, p] of prompts) {
     const a = answers.get(key)
-    if (a === undefined) throw new ImportError('bad_header', `column "${row.cells[p]}" has no matching locality_answer column`, row.line)
+    if (a === undefined) throw new ImportError('bad_header', `column ${quote(row.cells[p], 40)} has no matching locality_answer column`, row.line)
     cols.locality.push({ prompt: p, answer: a })
     answers.delete(key)
   }
   if (answers.size > 0) {
     const a = [...answers.values()][0]
-    throw new ImportError('bad_header', `column "${row.cells[a]}" has no matching locality_prompt column`, row.line)
+    throw new ImportError('bad_header', `column ${quote(row.cells[a], 40)} has no matching locality_prompt column`, row.line)
   }
   return cols as Columns
 }
@@ -128,14 +130,14 @@ export async function readCsv(source: ByteSource, limits: ImportLimits): Promise
     if (row === null || isBlank(row)) return
     if (cols === null) {
       cols = mapHeader(row)
-      if (cols.ignored.length) res.warnings.push(`ignored column(s): ${cols.ignored.map((n) => JSON.stringify(n)).join(', ')}`)
+      if (cols.ignored.length) res.warnings.push(`ignored column(s): ${quoteList(cols.ignored)}`)
       return
     }
     res.total++
     const m = mapRow(row, cols, limits, ended)
     if (m.record) res.records.push(m.record)
     for (const i of m.issues) {
-      if (res.errors.length < limits.maxErrors) res.errors.push(i)
+      if (res.errors.length < limits.maxErrors) res.errors.push(boundIssue(i))
       else res.omittedErrors++
     }
   }

@@ -115,6 +115,7 @@ export class FieldReader {
       return this.fail(field, `is ${value.length} characters long; the limit is ${this.limits.maxFieldChars}`)
     }
     if (LONE_SURROGATE.test(value)) return this.fail(field, 'contains an unpaired UTF-16 surrogate (a broken \\u escape)')
+    if (value.includes('\u0000')) return this.fail(field, 'contains a NUL character (U+0000), which breaks exports and terminals')
     return value.trim()
   }
 }

@@ -7,7 +7,7 @@ import { readJsonArray } from './json-array'
 import { readJsonl } from './jsonl'
 import { chunksOf, decodeUtf8, hasBom, type ByteSource } from './lines'
 import {
-  DEFAULT_LIMITS, ImportError, type Container, type ImportLimits, type ImportOptions, type ImportResult, type ZsreTarget
+  DEFAULT_LIMITS, ImportError, quote, type Container, type ImportLimits, type ImportOptions, type ImportResult, type ZsreTarget
 } from './types'
 
 export * from './types'
@@ -50,7 +50,7 @@ export function sniffContainer(head: Uint8Array, name = ''): Container {
   if (header.includes(',') && /\bprompt\b/.test(header) && /\btarget(_new)?\b/.test(header)) return 'csv'
   throw new ImportError('unknown_format',
     `cannot tell the format${name ? ` of ${name}` : ''}: expected a JSON array ("["), JSONL ("{" on each line) or CSV ` +
-    `with a header naming prompt and target; it starts with ${JSON.stringify(text.slice(start, start + 40))}`)
+    `with a header naming prompt and target; it starts with ${quote(text.slice(start), 40)}`)
 }
 
 function limitsOf(opts: ImportOptions): ImportLimits {

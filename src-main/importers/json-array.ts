@@ -1,7 +1,7 @@
 import type { JsonCollector } from './collect'
 import { decodeUtf8, firstBadUtf8, hasBom } from './lines'
 import { detectShape } from './shapes'
-import { ImportError, type Place } from './types'
+import { excerpt, ImportError, quote, type Place } from './types'
 
 const NL = 10
 const CR = 13
@@ -55,7 +55,7 @@ class ArrayReader {
     let i = this.skipWs(0)
     if (this.b[i] !== OPEN_BRACKET) {
       const { text } = decodeUtf8(this.b.subarray(i, i + 20))
-      throw new ImportError('unknown_format', `expected a JSON array starting with "[", found ${JSON.stringify(text)}`, this.locate(i).line)
+      throw new ImportError('unknown_format', `expected a JSON array starting with "[", found ${quote(text, 20)}`, this.locate(i).line)
     }
     i++
     for (;;) {
@@ -258,9 +258,7 @@ function jsonFailure(bytes: Uint8Array): Failure {
 export function describeJsonError(e: unknown): { message: string; position?: number } {
   const raw = e instanceof Error ? e.message : String(e)
   const pos = / in JSON at position (\d+)/.exec(raw)
-  const message = raw
-    .replace(/ in JSON at position \d+.*$/s, '')
-    .replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '')
-    .slice(0, 200)
+  // V8 quotes the offending character raw, be it a NUL, a BOM or a line break
+  const message = excerpt(raw.replace(/ in JSON at position \d+.*$/s, '').replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, ''), 200)
   return pos ? { message, position: Number(pos[1]) } : { message }
 }

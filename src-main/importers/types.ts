@@ -106,12 +106,46 @@ export type ImportErrorCode =
   | 'no_records'
   | 'bad_header'
 
+/**
+ * Messages stay this short whatever the file holds: they go to a terminal, a dialog and JSON reports, and a 3 MB
+ * header or a 1 MB string must not come back as a 3 MB message. Text from the file goes in through excerpt().
+ */
+export const MAX_MESSAGE_CHARS = 300
+
+// Characters a terminal or a dialog would act on or hide: C0/C1 controls, line and paragraph separators, the BOM,
+// noncharacters, and lone UTF-16 surrogates (which cannot even be written out as UTF-8).
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff\ufff0-\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+
+const cut = (s: string, max: number): string => (s.length > max ? `${s.slice(0, max)}…` : s)
+const escapeUnprintable = (s: string): string => s.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+
+/** Text from the file for a message: at most `max` characters, the unprintable ones written as \uXXXX. */
+export function excerpt(s: string, max: number): string {
+  return escapeUnprintable(cut(s, max))
+}
+
+/** The same in double quotes, with inner quotes and backslashes escaped as in JSON. */
+export function quote(s: string, max: number): string {
+  return `"${escapeUnprintable(cut(s, max).replace(/["\\]/g, '\\$&'))}"`
+}
+
+/** A list of quoted names, at most `count` of them, then how many more. */
+export function quoteList(names: string[], count = 10): string {
+  const shown = names.slice(0, count).map((n) => quote(n, 40)).join(', ')
+  return names.length > count ? `${shown} and ${names.length - count} more` : shown
+}
+
+/** The cap on issues as they are recorded: whatever built the message, it leaves at most MAX_MESSAGE_CHARS. */
+export function boundIssue(i: RecordIssue): RecordIssue {
+  return { ...i, field: i.field === null ? null : excerpt(i.field, 60), message: cut(i.message, MAX_MESSAGE_CHARS - 1) }
+}
+
 /** A file-level problem (nothing could be imported). Per-record problems are RecordIssues, not throws. */
 export class ImportError extends Error {
   override readonly name = 'ImportError'
 
   constructor(readonly code: ImportErrorCode, message: string, readonly line?: number) {
-    super(line === undefined ? message : `line ${line}: ${message}`)
+    super(cut(line === undefined ? message : `line ${line}: ${message}`, MAX_MESSAGE_CHARS - 1))
   }
 
   toData(): { code: ImportErrorCode; message: string; line?: number } {

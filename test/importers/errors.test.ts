@@ -150,6 +150,33 @@ describe('file-level problems throw ImportError', () => {
     await importError(importBytes(enc('prompt,target,locality_prompt\n'), { name: 'x.csv' }), 'bad_header')
   })
 
+  it('messages are short and printable whatever the file holds (issue 11)', async () => {
+    // a 3 MB header used to come back whole in the message
+    const header = await importError(importBytes(enc(`prompt,${'x'.repeat(3_000_000)}\np,t\n`), { name: 'h.csv' }), 'bad_header')
+    expect(header.message).toBe(`line 1: the CSV header has no "target" column (found: "prompt", "${'x'.repeat(40)}…")`)
+    const many = await importBytes(enc(`prompt,target,${Array.from({ length: 5000 }, (_, i) => `c${i}\u0007`).join(',')}\n`), { name: 'w.csv' })
+    expect(many.warnings).toEqual([`ignored column(s): ${Array.from({ length: 10 }, (_, i) => `"c${i}\\u0007"`).join(', ')} and 4990 more`, 'the CSV file has a header but no data rows'])
+    // V8 quotes the offending character raw: a BOM, a NUL, a line separator
+    const raw = ['\ufeff', '\u0000', '\u2028'].map((c, i) => `{"prompt":"p${i}","target":${c}"t"}`).concat(good(4)).join('\n')
+    expect((await importBytes(enc(raw), { name: 'r.jsonl' })).errors.map(formatIssue)).toEqual([
+      "line 1: invalid JSON: Unexpected token '\\ufeff'", "line 2: invalid JSON: Unexpected token '\\u0000'", "line 3: invalid JSON: Unexpected token '\\u2028'"
+    ])
+    const keys = await importError(importBytes(enc(JSON.stringify([{ [`k\n${'y'.repeat(1_000_000)}`]: 1 }]))), 'unknown_format')
+    expect(keys.message).toBe('line 1: no record has a known set of fields (zsRE MEND/EasyEdit, CounterFact EasyEdit/ROME, or prompt+target); ' +
+      `the first has keys "k\\u000a${'y'.repeat(38)}…"`)
+  })
+
+  it('a NUL inside a field is refused with its own error, in every container (issue 11)', async () => {
+    const nul = 'contains a NUL character (U+0000), which breaks exports and terminals'
+    const jsonl = await importBytes(enc('{"prompt":"p\\u0000q","target":"t"}\n{"prompt":"p","target":"t"}\n'), { name: 'n.jsonl' })
+    expect(jsonl.errors.map(formatIssue)).toEqual([`line 1, field "prompt": ${nul}`])
+    expect(jsonl.records).toHaveLength(1)
+    const csv = await importBytes(enc('prompt,target\np,t\u0000\n'), { name: 'n.csv' })
+    expect(csv.errors.map(formatIssue)).toEqual([`line 2, field "target": ${nul}`])
+    const arr = await importBytes(enc('[{"prompt":"p","target":"t","rephrases":["a\\u0000"]}]'))
+    expect(arr.errors.map(formatIssue)).toEqual([`line 1, column 2 (record 1), field "rephrases[0]": ${nul}`])
+  })
+
   it('one size limit for every container, checked before reading', async () => {
     for (const [name, text] of [['big.json', CF_EASYEDIT], ['big.jsonl', good(1)], ['big.csv', 'prompt,target\np,t\n']]) {
       const f = join(dir, name)
