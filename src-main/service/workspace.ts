@@ -1,8 +1,8 @@
 // The workspace folder: database + checkpoints, one owner process at a time, startup recovery, model
 // registration and the first-open defaults (the embedded model registered, its first edits queued).
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
-import type Database from 'better-sqlite3'
+import Database from 'better-sqlite3'
 import { importFile } from '../importers'
 import {
   addEdits, createExperiment, listExperiments, markInterruptedBatches, openWorkspaceDb, registerModel, type Model
@@ -10,8 +10,15 @@ import {
 import { CHECKPOINT_DIR, DB_FILE, type Ctx } from './context'
 import { fail } from './errors'
 
-const LOCK_FILE = 'workspace.lock'
-const EMPTY_LOCK_STALE_MS = 10_000
+/**
+ * The workspace's owner holds an exclusive SQLite (fcntl) lock on this file for as long as it has the workspace open.
+ * The operating system releases it when the process ends however it ends, so there is no stale lock to take over,
+ * and two processes opening at the same instant cannot both get it. The file is never deleted: a process waiting on
+ * a deleted file's lock would win a lock nobody else checks.
+ */
+const OWNER_FILE = 'workspace.owner'
+/** The owner's pid, written once the lock is held: only to say who has the workspace. */
+const PID_FILE = 'workspace.lock'
 /** Edits of the embedded model's suite queued in a new workspace, so "Apply" works at once. */
 export const DEFAULT_QUEUED_EDITS = 50
 
@@ -26,29 +33,37 @@ function alive(pid: number): boolean {
 
 /**
  * Takes the workspace for this process. Two processes training into one workspace would each take the
- * other's running batch for a crashed one; a lock left by a dead process is taken over.
+ * other's running batch for a crashed one.
  */
 function takeLock(dir: string): () => void {
-  const file = join(dir, LOCK_FILE)
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, 'wx')
-      writeSync(fd, String(process.pid))
-      closeSync(fd)
-      return () => rmSync(file, { force: true })
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'EEXIST') throw e
-      const text = readFileSync(file, 'utf8').trim()
-      const pid = Number(text)
-      if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
-        throw fail('busy', `workspace ${dir} is open in process ${pid}; close it there first`)
-      }
-      // An empty lock is another process between creating and writing it, unless it has been empty for long.
-      if (text === '' && Date.now() - statSync(file).mtimeMs < EMPTY_LOCK_STALE_MS) throw fail('busy', `workspace ${dir} is being opened by another process`)
-      rmSync(file, { force: true })
-    }
+  const owner = new Database(join(dir, OWNER_FILE), { timeout: 0 })
+  try {
+    owner.pragma('journal_mode = MEMORY') // holding the lock writes nothing; no journal file beside it
+    owner.exec('BEGIN EXCLUSIVE')
+  } catch (e) {
+    owner.close()
+    if ((e as { code?: string }).code !== 'SQLITE_BUSY') throw e
+    const pid = ownerPid(dir)
+    throw fail('busy', `workspace ${dir} is open in ${pid === null ? 'another process' : `process ${pid}`}; close it there first`)
   }
-  throw fail('busy', `could not lock workspace ${dir}`)
+  const pidFile = join(dir, PID_FILE)
+  writeFileSync(pidFile, String(process.pid))
+  return () => {
+    if (ownerPid(dir) === process.pid) rmSync(pidFile, { force: true })
+    owner.close() // ends the transaction, and with it the lock
+  }
+}
+
+/** The pid the owner wrote, if that process is still there (the file may be a dead owner's, or half written). */
+function ownerPid(dir: string): number | null {
+  let text: string
+  try {
+    text = readFileSync(join(dir, PID_FILE), 'utf8').trim()
+  } catch {
+    return null
+  }
+  const pid = Number(text)
+  return text !== '' && Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : null
 }
 
 /** Temp files whose writer is gone were never renamed, hence never recorded: safe to delete. */
