@@ -51,10 +51,16 @@ export function applyJob(ctx: Ctx, plan: ApplyPlan): JobSpec {
   }
 }
 
-function nextBatch(ctx: Ctx, plan: ApplyPlan): BatchWithEdits | null {
+/**
+ * The next batch to train: a waiting one, else one cut from the queue. The engine is brought to the experiment's
+ * state first, so a checkpoint that cannot be loaded (corrupt, missing) refuses the job before a batch is cut and
+ * history stays exactly as it was; a batch cut anyway would wait there for a later replay to train it.
+ */
+async function nextBatch(ctx: Ctx, plan: ApplyPlan): Promise<BatchWithEdits | null> {
   const pending = listBatches(ctx.db, plan.experimentId).find(waiting)
-  if (pending) return pending
-  return plan.replayOnly ? null : createNextBatch(ctx.db, plan.experimentId, plan.batchSize)
+  if (!pending && (plan.replayOnly || countEditsByStatus(ctx.db, plan.experimentId).queued === 0)) return null
+  await ensureLoaded(ctx, plan.experimentId)
+  return pending ?? createNextBatch(ctx.db, plan.experimentId, plan.batchSize)
 }
 
 async function runApply(ctx: Ctx, job: JobContext, plan: ApplyPlan): Promise<JobOutcome> {
@@ -66,9 +72,8 @@ async function runApply(ctx: Ctx, job: JobContext, plan: ApplyPlan): Promise<Job
   job.progress({ editsTotal: total }, true)
   for (let budget = plan.batches ?? Infinity; budget > 0; budget--) {
     if (job.signal.aborted) return { state: 'cancelled', message: `cancelled after ${applied} batch(es)` }
-    const batch = nextBatch(ctx, plan)
+    const batch = await nextBatch(ctx, plan)
     if (!batch) break
-    await ensureLoaded(ctx, plan.experimentId)
     const r = await trainBatch(ctx, job, plan, batch, (frac) => {
       const elapsed = (performance.now() - t0) / 1000
       const progressed = done + frac * batch.editIds.length
