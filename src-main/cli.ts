@@ -6,7 +6,7 @@
 //   eval --model DIR --suite FILE [--limit N] [--json]
 //   bench edit --model DIR --suite FILE --edits N [--method elder|base] [--batch-size B] [--seed S]
 //              [--retention FILE] [--zsre-target alt|answers] [--curve-every M] [--json]
-//              [--preset elder|elder-paper] [--config JSON] [--discriminator code|code+query|key] [--eps E]
+//              [--protocol default|paper] [--preset elder|elder-paper] [--config JSON] [--discriminator code|code+query|key] [--eps E]
 //              [--query-radius R]
 // Every command prints the backend on stderr. Bad arguments or a bad model folder: one line on stderr, exit 2.
 import { existsSync, readFileSync } from 'node:fs'
@@ -38,7 +38,7 @@ const USAGE = `usage: elder <command> [options]
   eval --model DIR --suite FILE [--limit N] [--json]
   bench edit --model DIR --suite FILE --edits N [--method elder|base] [--batch-size B] [--seed S]
              [--retention FILE] [--zsre-target alt|answers] [--curve-every M] [--json]
-             [--preset elder|elder-paper] [--config JSON] [--discriminator code|code+query|key] [--eps E]
+             [--protocol default|paper] [--preset elder|elder-paper] [--config JSON] [--discriminator code|code+query|key] [--eps E]
              [--query-radius R]`
 
 const OPTIONS = {
@@ -57,6 +57,7 @@ const OPTIONS = {
   'zsre-target': { type: 'string' },
   'curve-every': { type: 'string' },
   preset: { type: 'string' },
+  protocol: { type: 'string' },
   config: { type: 'string' },
   discriminator: { type: 'string' },
   eps: { type: 'string' },
@@ -194,10 +195,14 @@ async function benchEdit(o: Opts): Promise<void> {
   const suite = await readSuite(need(o, 'suite'), o['zsre-target'])
   const retentionFile = o.retention ?? defaultRetention(modelDir)
   const retention = retentionFile ? (await readSuite(retentionFile, undefined)).records : undefined
+  const protocol = o.protocol ?? 'default'
+  if (protocol !== 'default' && protocol !== 'paper') throw new UsageError(`--protocol must be default or paper, got "${protocol}"`)
   const result = await runEditBench({ ...base, dir: modelDir }, suite.records, {
     method,
     edits: int(o, 'edits', Math.min(100, suite.records.length), 1),
-    batchSize: int(o, 'batch-size', 1, 1),
+    // The paper's protocol: batches of 4 edits, half of each fact's rephrases trained (its appendix).
+    batchSize: int(o, 'batch-size', protocol === 'paper' ? 4 : 1, 1),
+    trainHalfRephrases: protocol === 'paper',
     seed: int(o, 'seed', 0),
     retention,
     curveEvery: int(o, 'curve-every', 0),

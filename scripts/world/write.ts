@@ -71,9 +71,9 @@ export interface WrittenWorld {
 }
 
 /** Generates the world for `seed` and writes `edits.jsonl` and `retention.jsonl` into `outDir` (created if needed). */
-export function writeWorldFiles(outDir: string, seed: number = WORLD_SEED): WrittenWorld {
+export function writeWorldFiles(outDir: string, seed: number = WORLD_SEED, editCount?: number): WrittenWorld {
   const world = generateWorld(seed)
-  const data = buildWorldData(world)
+  const data = buildWorldData(world, editCount)
   mkdirSync(outDir, { recursive: true })
   const write = (name: string, text: string) => {
     const path = join(outDir, name)

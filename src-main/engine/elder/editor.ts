@@ -342,8 +342,7 @@ export class ElderEditor {
     const answers = this.baseAnswers(hidden, B, T, rows.lastPrompt)
     const presetT = tf.tensor2d(presetMask, [B, this.L * N])
     const labelsT = tf.tidy(() => tf.oneHot(tf.tensor1d(rows.labels, 'int32'), this.model.config.vocabSize))
-    // Learned routers train with the guided loss; fixed presets leave the routers out of training altogether.
-    const vars = preset ? [...this.molora.A, ...this.molora.B] : this.molora.variables()
+    const vars = this.trainable()
     const saved = this.molora.snapshot()
     const adam = new Adam(vars)
     const fixedMask = fixedCodes ? this.mask(fixedCodes, null) : null
@@ -438,6 +437,11 @@ export class ElderEditor {
   removeBatch(batchId: number): void {
     this.table.removeBatch(batchId)
     this.queries.removeBatch(batchId)
+  }
+
+  /** What training updates: learned routers train with the guided loss; fixed presets leave them out altogether. */
+  trainable(): tf.Variable[] {
+    return this.config.routing === 'preset' ? [...this.molora.A, ...this.molora.B] : this.molora.variables()
   }
 
   /** Renames batch owners in every table (the workspace renumbers batches when it replays history). */
