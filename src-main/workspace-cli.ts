@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util'
 import type { BatchView, JobView, Result, ServiceError } from '../src-preload/contract'
 import { formatIssue } from './importers'
 import { openWorkspace, type Service } from './service'
+import { ServiceFailure } from './service/errors'
 
 export const WORKSPACE_COMMANDS = ['import', 'queue', 'apply', 'history', 'rollback', 'eval', 'export'] as const
 
@@ -70,7 +71,8 @@ class CliError extends Error {
   }
 }
 
-const USER_CODES: ReadonlySet<ServiceError['code']> = new Set(['invalid_request', 'not_found', 'conflict', 'busy'])
+// 'io' is a file on this machine: a checkpoint changed or gone, a path not writable. The user restores or reverts it.
+const USER_CODES: ReadonlySet<ServiceError['code']> = new Set(['invalid_request', 'not_found', 'conflict', 'busy', 'io'])
 
 function unwrap<T>(r: Result<T>): T {
   if (r.ok) return r.value
@@ -131,9 +133,11 @@ export async function runWorkspaceCommand(cmd: string, args: string[], io: CliIo
     await command(run)
     return 0
   } catch (e) {
-    // Bad arguments and unreadable or unwritable files (ENOENT, EACCES, …) are the user's to fix.
+    // Bad arguments, unreadable or unwritable files (ENOENT, EACCES, …) and a workspace another process has open
+    // (thrown while opening it, before there is a Result) are the user's to fix.
     const sys = (e as { code?: unknown }).code
-    const user = typeof sys === 'string' && (sys.startsWith('ERR_PARSE_ARGS') || /^E[A-Z]+$/.test(sys))
+    const user = (e instanceof ServiceFailure && USER_CODES.has(e.code)) ||
+      (typeof sys === 'string' && (sys.startsWith('ERR_PARSE_ARGS') || /^E[A-Z]+$/.test(sys)))
     const code = e instanceof CliError ? e.exitCode : user ? 2 : 1
     const message = e instanceof Error ? e.message : String(e)
     io.err(`elder: ${message}`)

@@ -3,6 +3,7 @@
 // Waiting batches (queued by a rollback's replay, or interrupted by a crash) run first, in seq order, then new
 // batches are cut from the queue. A cancel puts the running batch back to `queued`; an engine crash leaves it
 // `interrupted` (re-runnable) and the previous checkpoint active.
+import { readVerified } from '../jobs/checkpoint-file'
 import { EngineError } from '../jobs/host'
 import type { ApplyReply } from '../jobs/protocol'
 import type { JobContext, JobOutcome, JobSpec } from '../jobs/queue'
@@ -11,7 +12,7 @@ import {
   type BatchWithEdits
 } from '../store'
 import { newCheckpointPath, type Ctx } from './context'
-import { ensureLoaded } from './engine-state'
+import { ensureLoaded, wantedKey } from './engine-state'
 import { toServiceError } from './errors'
 
 export interface ApplyPlan {
@@ -40,6 +41,19 @@ function plannedEdits(ctx: Ctx, plan: ApplyPlan): number {
   const inPending = pending.reduce((a, b) => a + b.editIds.length, 0)
   const unbatched = countEditsByStatus(ctx.db, plan.experimentId).queued - inPending
   return total + Math.min(unbatched, budget * plan.batchSize)
+}
+
+/**
+ * Refuses an apply up front, as a request error (code io), when the checkpoint the engine would have to load is
+ * missing or changed since it was recorded. The job would fail on it anyway; refused here, the caller learns it is
+ * the workspace's file to restore or revert (the CLI exits 2), not a failed training. Skipped when the engine
+ * already holds that state, so it costs one read of the file only when the engine would read it too.
+ */
+export function checkLoadable(ctx: Ctx, experimentId: number): void {
+  const want = wantedKey(ctx, experimentId)
+  const have = ctx.host.alive ? ctx.loaded : null
+  if (!want.state || (have?.experimentId === experimentId && have.checkpointId === want.key.checkpointId)) return
+  readVerified(want.state.file, want.state.sha256)
 }
 
 export function applyJob(ctx: Ctx, plan: ApplyPlan): JobSpec {

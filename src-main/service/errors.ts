@@ -2,6 +2,7 @@
 // table, so transports never see a thrown object and programs can rely on the codes.
 import type { ServiceError } from '../../src-preload/contract'
 import { ImportError } from '../importers'
+import { CheckpointFileError } from '../jobs/checkpoint-file'
 import { EngineError } from '../jobs/host'
 import type { EngineErrorCode } from '../jobs/protocol'
 import { StoreError, type StoreErrorCode } from '../store'
@@ -45,6 +46,8 @@ export function toServiceError(e: unknown): ServiceError {
   if (e instanceof StoreError) return { code: FROM_STORE[e.code], message: e.message }
   if (e instanceof EngineError) return { code: FROM_ENGINE[e.code], message: e.message }
   if (e instanceof ImportError) return { code: e.code === 'not_found' ? 'not_found' : 'invalid_request', message: e.message }
+  // read on this side too (export.adapter); the same failure as the engine's 'checkpoint' code, in the same words
+  if (e instanceof CheckpointFileError) return { code: 'io', message: e.message }
   const code = (e as { code?: unknown })?.code
   const message = e instanceof Error ? e.message : String(e)
   // better-sqlite3 (SQLITE_*) and file-system (E*) errors carry a string code.

@@ -16,7 +16,7 @@ import {
   addEdits, cloneExperiment, deleteEdit, getEdit, getExperiment, getModel, listEdits, listExperiments, listModels,
   metricSeries, updateEdit, updateExperiment, createExperiment
 } from '../store'
-import { applyJob } from './apply'
+import { applyJob, checkLoadable } from './apply'
 import { Lock, type Ctx } from './context'
 import { fail, toServiceError } from './errors'
 import { evaluateJob } from './evaluate'
@@ -165,6 +165,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     },
     'jobs.apply': ({ experimentId, batchSize, batches }) => {
       mustExperiment(ctx, experimentId)
+      checkLoadable(ctx, experimentId)
       return jobs.enqueue(applyJob(ctx, { experimentId, batchSize, batches, replayOnly: false, redisable: new Set() }))
     },
     'jobs.evaluate': ({ experimentId }) => jobs.enqueue(evaluateJob(ctx, experimentId)),

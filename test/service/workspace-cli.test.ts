@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileS
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import Database from 'better-sqlite3'
 import { createService } from '../../src-main/service'
+import { latestActiveCheckpoint } from '../../src-main/store'
 import { defaultWorkspaceDir, runWorkspaceCommand } from '../../src-main/workspace-cli'
 import { tinyModelDir } from '../helpers/tiny-model'
 import { engineSpawn, FAST, ok } from './helpers'
@@ -109,5 +111,31 @@ describe('elder workspace commands', () => {
     truncateSync(file, 2 ** 40) // sparse: it takes no disk, and reading it would never end
     const r = await elder('import', file)
     expect(r).toEqual({ code: 2, out: [], err: [`elder: ${file} is 1048576.0 MB; the limit is 500.0 MB (split it into smaller files)`] })
+  })
+
+  it('a workspace open in another process, and a corrupt checkpoint, exit 2 with plain messages (issue 11)', async () => {
+    const holder = await createService({ workspaceDir: dir, spawn: engineSpawn(), onLog: () => undefined })
+    try {
+      expect(await elder('history')).toEqual({ code: 2, out: [], err: [`elder: workspace ${dir} is open in process ${process.pid}; close it there first`] })
+    } finally {
+      await holder.close()
+    }
+    const db = new Database(join(dir, 'workspace.sqlite'), { readonly: true })
+    const cp = latestActiveCheckpoint(db, 1)
+    db.close()
+    const file = join(dir, cp!.file)
+    const good = readFileSync(file)
+    writeFileSync(file, Buffer.concat([good, Buffer.from('x')]))
+    try {
+      const corrupt = new RegExp(`^elder: checkpoint ${file.replace(/[.]/g, '\\.')} is corrupt: its sha256 is [0-9a-f]{12}…`)
+      const x = await elder('export', '--experiment', '1', '--adapter', join(dir, 'x.elder-adapter'))
+      expect(x).toEqual({ code: 2, out: [], err: [expect.stringMatching(corrupt)] })
+      const before = (await elder('history', '--experiment', '1')).out
+      const a = await elder('apply', '--experiment', '1')
+      expect(a).toEqual({ code: 2, out: [], err: [expect.stringMatching(corrupt)] })
+      expect((await elder('history', '--experiment', '1')).out).toEqual(before)
+    } finally {
+      writeFileSync(file, good)
+    }
   })
 })
