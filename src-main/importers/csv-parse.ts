@@ -13,7 +13,15 @@ export interface CsvRow {
   badUtf8Line?: number
   /** First physical line that exceeded the byte limit, if any. */
   tooLongLine?: number
+  /**
+   * The physical lines the record was read from, so a record that a stray quote ran over several lines can be read
+   * again line by line; null when they passed RETAINED_BYTES (then it stays one record).
+   */
+  lines: Line[] | null
 }
+
+/** Bytes of a multi-line record's lines kept for reading them again. */
+const RETAINED_BYTES = 4 * 1024 * 1024
 
 /**
  * RFC 4180 record reader fed one physical line at a time: a quoted field may hold commas, doubled quotes and
@@ -25,12 +33,16 @@ export class CsvRecordReader {
   private inQuotes = false
   private quoted = false
   private afterQuote = false
+  private retained = 0
 
   constructor(private readonly maxFieldChars: number) {}
 
   /** Feeds a line; returns the finished record, or null when a quoted field continues on the next line. */
   feed(l: Line): CsvRow | null {
-    const row = this.row ?? (this.row = { line: l.no, cells: [], problems: [], overflow: new Set() })
+    const row = this.row ?? (this.row = { line: l.no, cells: [], problems: [], overflow: new Set(), lines: [] })
+    this.retained += l.bytes
+    if (row.lines && this.retained <= RETAINED_BYTES) row.lines.push(l)
+    else row.lines = null
     if (l.badUtf8 && row.badUtf8Line === undefined) row.badUtf8Line = l.no
     if (l.tooLong && row.tooLongLine === undefined) row.tooLongLine = l.no
     if (this.inQuotes && l.no !== row.line) this.append('\n')
@@ -61,10 +73,10 @@ export class CsvRecordReader {
     return this.finish()
   }
 
-  /** At end of input: the record still open (an unterminated quote), if any. */
-  end(): CsvRow | null {
+  /** At end of input (or of the lines given): the record still open (an unterminated quote), if any. */
+  end(unclosed = 'a quoted field is never closed (the file ends inside the quotes)'): CsvRow | null {
     if (!this.row) return null
-    if (this.inQuotes) this.problem('a quoted field is never closed (the file ends inside the quotes)')
+    if (this.inQuotes) this.problem(unclosed)
     return this.finish()
   }
 
@@ -73,6 +85,7 @@ export class CsvRecordReader {
     const row = this.row as CsvRow
     this.row = null
     this.inQuotes = false
+    this.retained = 0
     return row
   }
 

@@ -1,6 +1,6 @@
 import { CsvRecordReader, type CsvRow } from './csv-parse'
 import { FieldReader } from './fields'
-import { readLines, type ByteSource } from './lines'
+import { readLines, type ByteSource, type Line } from './lines'
 import {
   boundIssue, ImportError, quote, quoteList, type ImportLimits, type ImportResult, type LocalityPair, type RecordIssue
 } from './types'
@@ -141,9 +141,39 @@ export async function readCsv(source: ByteSource, limits: ImportLimits): Promise
       else res.omittedErrors++
     }
   }
-  for await (const l of readLines(source, limits.maxLineBytes)) take(reader.feed(l), l.eol)
-  // a quoted field still open at the end is an error of its own (csv-parse.ts)
-  take(reader.end(), true)
+  // Lines to read (again) before the next one from the file; see handle().
+  const queue: Line[] = []
+  // Bytes that may be read twice: a cap keeps a file of stray quotes linear.
+  let rereadBudget = 64 * 1024 * 1024
+  /**
+   * A record over several lines that is broken (bad quoting, a field count unlike the header's) is most likely one
+   * stray quote running the rows after it into one field. Its first line is then an error of its own and the lines
+   * after it are read again as rows, so the good rows among them are kept.
+   */
+  const handle = (row: CsvRow, ended: boolean) => {
+    const lines = row.lines
+    const broken = cols !== null && (row.problems.length > 0 || row.cells.length !== cols.names.length)
+    if (!broken || lines === null || lines.length < 2 || rereadBudget <= 0) { take(row, ended); return }
+    const alone = new CsvRecordReader(limits.maxFieldChars)
+    take(alone.feed(lines[0]) ?? alone.end('a quote opened on this line is never closed before the row could end'), lines[0].eol)
+    queue.unshift(...lines.slice(1))
+    for (const l of lines.slice(1)) rereadBudget -= l.bytes
+  }
+  const drain = () => {
+    for (let l = queue.shift(); l; l = queue.shift()) {
+      const row = reader.feed(l)
+      if (row) handle(row, l.eol)
+    }
+  }
+  for await (const l of readLines(source, limits.maxLineBytes)) {
+    queue.push(l)
+    drain()
+  }
+  // a quoted field still open at the end is an error of its own (csv-parse.ts), or lines to read again
+  for (let row = reader.end(); row; row = reader.end()) {
+    handle(row, true)
+    drain()
+  }
   if (cols === null) throw new ImportError('empty_file', 'the CSV file has no header row')
   if (res.total === 0) res.warnings.push('the CSV file has a header but no data rows')
   return res

@@ -103,6 +103,15 @@ describe('per-record problems keep the good records', () => {
     expect((await importBytes(enc('prompt,target\nThe capital of Y is,Par\n'), { name: 'c.csv' })).records).toHaveLength(1)
   })
 
+  it('CSV: a stray quote does not run the rows after it into one field; they are read as rows (issue 11)', async () => {
+    const r = await importBytes(enc('prompt,target\np1,t1\n"p2,t2\np3,t3\np4,"t4"\np5,t5\n'), { name: 'q.csv' })
+    expect(r.records.map((x) => `${x.prompt}@${x.sourceLine}`)).toEqual(['p1@2', 'p3@4', 'p4@5', 'p5@6'])
+    expect(r.errors.map(formatIssue)).toEqual(['line 3, field "prompt": a quote opened on this line is never closed before the row could end'])
+    // a line break inside a quoted field, where the row is whole, is still one field
+    const whole = await importBytes(enc('prompt,target\n"two\nlines",t\n'), { name: 'w.csv' })
+    expect(whole.records).toMatchObject([{ prompt: 'two\nlines', target: 't', sourceLine: 2 }])
+  })
+
   it('CSV quoting problems and ragged rows are per-record errors naming the column', async () => {
     const text = 'prompt,target,locality_prompt,locality_answer\n' +
       'p1,t1,,\n' +
