@@ -31,7 +31,8 @@ const isWs = (c: number): boolean => c === SPACE || c === NL || c === CR || c ==
  * of the file thus ends up in a record, in an error, or in the array's own punctuation.
  */
 export function readJsonArray(bytes: Uint8Array, out: JsonCollector): void {
-  new ArrayReader(hasBom(bytes) ? bytes.subarray(3) : bytes, out).read()
+  // offsets and columns count the BOM, as an editor showing the file's bytes would
+  new ArrayReader(bytes, out).read(hasBom(bytes) ? 3 : 0)
 }
 
 class ArrayReader {
@@ -51,8 +52,8 @@ class ArrayReader {
     this.resyncBudget = 4 * b.length + (1 << 20)
   }
 
-  read(): void {
-    let i = this.skipWs(0)
+  read(from: number): void {
+    let i = this.skipWs(from)
     if (this.b[i] !== OPEN_BRACKET) {
       const { text } = decodeUtf8(this.b.subarray(i, i + 20))
       throw new ImportError('unknown_format', `expected a JSON array starting with "[", found ${quote(text, 20)}`, this.locate(i).line)

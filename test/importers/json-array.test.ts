@@ -1,10 +1,10 @@
 // A broken record in a JSON array spoils only itself (issue 11): the reader resynchronises at the next record, so
 // every other record is imported, and the error points into the broken one, by line and column, in files with one
 // record per line, one record over many lines, and the whole array on one line.
-import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { formatIssue, importBytes, type ImportResult, type RecordIssue } from '../../src-main/importers/index'
+import { lineStarts } from '../../scripts/import-fuzz/cases'
+import { importSamples, jsonArrayLayout, layOut, SAMPLE_LAYOUTS, type SampleLayout } from '../../scripts/fixture/import-samples'
 
 /** The file of issue 11's reproduction: one record per line, spaces after ":" and ",". */
 const perLine = (n: number) => `[\n${Array.from({ length: n }, (_, i) => `{"prompt": "p${i + 1}", "target": "t${i + 1}"}`).join(',\n')}\n]\n`
@@ -50,6 +50,9 @@ describe('JSON array: after a broken record, reading resumes at the next one', (
     expect(r.records.map((x) => x.prompt)).toEqual(['a', 'e'])
     expect(r.errors.map(formatIssue)).toEqual(['line 1, column 42 (record 2): invalid UTF-8 byte sequence'])
     expect(bytes[41]).toBe(0xff)
+    // columns are byte columns of the file as it is, a BOM included
+    const bom = await importBytes(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bytes]))
+    expect(bom.errors.map(formatIssue)).toEqual(['line 1, column 45 (record 2): invalid UTF-8 byte sequence'])
 
     const fields = await importBytes(Buffer.from(JSON.stringify([{ prompt: 'p1', target: 't1' }, { prompt: 'p2' }, { prompt: 'p3', target: 't3' }, { prompt: 'p4', target: 4 }])))
     expect(fields.errors.map(formatIssue)).toEqual([
@@ -59,43 +62,19 @@ describe('JSON array: after a broken record, reading resumes at the next one', (
   })
 })
 
-/** A file's text and the byte range [from, to) of each record in it. */
-interface Layout {
-  text: string
-  spans: Array<[number, number]>
-}
-
-function layout(open: string, pieces: string[], sep: string, close: string): Layout {
-  let text = open
-  const spans: Array<[number, number]> = []
-  pieces.forEach((p, i) => {
-    if (i > 0) text += sep
-    spans.push([Buffer.byteLength(text), Buffer.byteLength(text) + Buffer.byteLength(p)])
-    text += p
-  })
-  return { text: text + close, spans }
-}
-
-/** Records from a committed sample, laid out as they are there (indent, CRLF), so the mutations meet real layouts. */
-function fromSample(name: string, count: number, indent: number, eol: string): { layout: Layout; records: object[] } {
-  const all = JSON.parse(readFileSync(fileURLToPath(new URL(`../fixtures/import/${name}`, import.meta.url)), 'utf8')) as object[]
-  const records = all.slice(0, count)
-  const pad = ' '.repeat(indent)
-  const pieces = records.map((r) => pad + JSON.stringify(r, null, indent).split('\n').join(`${eol}${pad}`))
-  return { layout: layout(`[${eol}`, pieces.map((p) => p.slice(indent)), `,${eol}${pad}`, `${eol}]`), records }
-}
-
 const RECORDS = [1, 2, 3, 4, 5].map((i) => ({
   prompt: `The capital of Velmora${i} is`, target: `Brelo${i}`, locality: [{ prompt: `The capital of Quenth${i} is`, answer: `Darro${i}` }]
 }))
-const LAYOUTS: Record<string, { layout: Layout; records: object[]; mutated: number[] }> = {
-  'one record per line': { layout: layout('[\n', RECORDS.map((r) => JSON.stringify(r)), ',\n', '\n]\n'), records: RECORDS, mutated: [0, 2, 4] },
-  'the whole array on one line': { layout: layout('[', RECORDS.map((r) => JSON.stringify(r)), ',', ']'), records: RECORDS, mutated: [0, 2, 4] },
-  'indented, nested locality objects': {
-    layout: layout('[\n    ', RECORDS.map((r) => JSON.stringify(r, null, 4).split('\n').join('\n    ')), ',\n    ', '\n]'), records: RECORDS, mutated: [1]
+// the committed samples' first records, laid out as there (CounterFact: 4 spaces, CRLF, \u escapes; MEND: 1 space)
+const samples = importSamples()
+const LAYOUTS: Record<string, { layout: SampleLayout; records: object[]; mutated: number[] }> = {
+  'one record per line': { layout: layOut('[\n', RECORDS.map((r) => JSON.stringify(r)), ',\n', '\n]\n'), records: RECORDS, mutated: [0, 2, 4] },
+  'the whole array on one line': { layout: jsonArrayLayout(RECORDS, 0), records: RECORDS, mutated: [0, 2, 4] },
+  'indented, nested locality objects': { layout: jsonArrayLayout(RECORDS, 4), records: RECORDS, mutated: [1] },
+  'CounterFact sample (CRLF, 4 spaces)': {
+    layout: SAMPLE_LAYOUTS.counterfactEasyEdit(samples.counterfactEasyEdit.slice(0, 3)), records: samples.counterfactEasyEdit.slice(0, 3), mutated: [1]
   },
-  'CounterFact sample (CRLF, 4 spaces)': { ...fromSample('counterfact-easyedit.json', 3, 4, '\r\n'), mutated: [1] },
-  'zsRE MEND sample (1 space)': { ...fromSample('zsre-mend.json', 3, 1, '\n'), mutated: [1] }
+  'zsRE MEND sample (1 space)': { layout: SAMPLE_LAYOUTS.zsreMend(samples.zsreMend.slice(0, 3)), records: samples.zsreMend.slice(0, 3), mutated: [1] }
 }
 
 const EDITS: Array<[string, (t: Buffer, at: number) => Buffer]> = [
@@ -110,11 +89,7 @@ const EDITS: Array<[string, (t: Buffer, at: number) => Buffer]> = [
 ]
 
 /** Byte offset of an issue's line and column in `bytes`. */
-function offsetOf(bytes: Buffer, e: RecordIssue): number {
-  let start = 0
-  for (let line = 1; line < e.line; line++) start = bytes.indexOf(10, start) + 1
-  return start + (e.column as number) - 1
-}
+const offsetOf = (bytes: Buffer, e: RecordIssue): number => lineStarts(bytes)[e.line - 1] + (e.column as number) - 1
 
 describe('JSON array: any one-byte change inside a record spoils that record only', () => {
   for (const [name, { layout: { text, spans }, records, mutated }] of Object.entries(LAYOUTS)) {
