@@ -44,10 +44,10 @@ function plannedEdits(ctx: Ctx, plan: ApplyPlan): number {
 }
 
 /**
- * Refuses an apply up front, as a request error (code io), when the checkpoint the engine would have to load is
- * missing or changed since it was recorded. The job would fail on it anyway; refused here, the caller learns it is
- * the workspace's file to restore or revert (the CLI exits 2), not a failed training. Skipped when the engine
- * already holds that state, so it costs one read of the file only when the engine would read it too.
+ * Refuses an apply or an evaluation up front, as a request error (code io), when the checkpoint the engine would have
+ * to load is missing or changed since it was recorded. The job would fail on it anyway; refused here, the caller
+ * learns it is the workspace's file to restore or revert (the CLI exits 2), not a failed job. Skipped when the
+ * engine already holds that state, so it costs one read of the file only when the engine would read it too.
  */
 export function checkLoadable(ctx: Ctx, experimentId: number): void {
   const want = wantedKey(ctx, experimentId)

@@ -168,7 +168,10 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       checkLoadable(ctx, experimentId)
       return jobs.enqueue(applyJob(ctx, { experimentId, batchSize, batches, replayOnly: false, redisable: new Set() }))
     },
-    'jobs.evaluate': ({ experimentId }) => jobs.enqueue(evaluateJob(ctx, experimentId)),
+    'jobs.evaluate': ({ experimentId }) => {
+      checkLoadable(ctx, experimentId)
+      return jobs.enqueue(evaluateJob(ctx, experimentId))
+    },
     'jobs.cancel': ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
     'jobs.current': () => jobs.current(),
     probe: ({ experimentId, prompts }) => probe(ctx, experimentId, prompts),

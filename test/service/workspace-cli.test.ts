@@ -131,8 +131,9 @@ describe('elder workspace commands', () => {
       const x = await elder('export', '--experiment', '1', '--adapter', join(dir, 'x.elder-adapter'))
       expect(x).toEqual({ code: 2, out: [], err: [expect.stringMatching(corrupt)] })
       const before = (await elder('history', '--experiment', '1')).out
-      const a = await elder('apply', '--experiment', '1')
-      expect(a).toEqual({ code: 2, out: [], err: [expect.stringMatching(corrupt)] })
+      for (const cmd of ['apply', 'eval']) {
+        expect(await elder(cmd, '--experiment', '1'), cmd).toEqual({ code: 2, out: [], err: [expect.stringMatching(corrupt)] })
+      }
       expect((await elder('history', '--experiment', '1')).out).toEqual(before)
     } finally {
       writeFileSync(file, good)
