@@ -52,6 +52,8 @@ export interface BenchResult {
   s_per_edit_mean: number
   s_per_edit_p50: number
   s_per_edit_p95: number
+  /** Mean seconds per edit over edits 1–100, 101–200, …: does an edit cost more as history grows? */
+  s_per_edit_by_100: number[]
   steps_per_edit_mean: number
   trainable_params: number
   trainable_params_after: number
@@ -168,6 +170,10 @@ export async function runEditBench(
     s_per_edit_mean: perEdit.length ? perEdit.reduce((a, b) => a + b, 0) / perEdit.length : 0,
     s_per_edit_p50: quantile(perEdit, 0.5),
     s_per_edit_p95: quantile(perEdit, 0.95),
+    s_per_edit_by_100: Array.from({ length: Math.ceil(perEdit.length / 100) }, (_, i) => {
+      const xs = perEdit.slice(i * 100, (i + 1) * 100)
+      return +(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(3)
+    }),
     steps_per_edit_mean: editor ? steps / Math.ceil(records.length / o.batchSize) : 0,
     trainable_params: params,
     trainable_params_after: paramCount(editor),
