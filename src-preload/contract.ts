@@ -118,7 +118,11 @@ export interface ImportReport {
   format: string
   total: number
   good: number
-  errors: Array<{ line: number; field: string | null; message: string }>
+  /**
+   * Each bad record: `line` where it starts (or the exact line); in a JSON array also the byte `column` on that line
+   * and the record's 1-based position, since a whole array may be one line.
+   */
+  errors: Array<{ line: number; column?: number; record?: number; field: string | null; message: string }>
   omittedErrors: number
   /** Set by edits.import (not by the preview). */
   imported?: number
@@ -140,8 +144,45 @@ export interface StatusView {
   version: string
 }
 
-/** A file's content as sent by the renderer (the browser has no file paths). Max 64 MiB. */
-const FileSchema = z.object({ name: text(255), content: z.string().max(64 * 1024 * 1024) })
+/**
+ * The largest edit file, in bytes, whoever reads it: the CLI from disk, the app and the HTTP API from a request.
+ * One limit, so a file that imports in one place imports in all. It is this size and not larger because the app and
+ * the API carry the file as base64 in one JSON request, and a JavaScript string (V8's, in Chromium and Node) holds
+ * at most 512 MiB: 256 MiB is 341 MiB of base64, with room for the JSON around it.
+ */
+export const MAX_IMPORT_BYTES = 256 * 1024 * 1024
+
+/** Characters of base64 that carry `bytes` bytes. */
+export const base64Length = (bytes: number): number => Math.ceil(bytes / 3) * 4
+
+/**
+ * Plain base64 (RFC 4648, padded). Checked with one character class rather than a pattern with a repeated group:
+ * on hundreds of MiB a backtracking pattern would exhaust the regexp stack.
+ */
+function isBase64(s: string): boolean {
+  if (s.length % 4 !== 0) return false
+  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0
+  return !/[^A-Za-z0-9+/]/.test(pad === 0 ? s : s.slice(0, -pad))
+}
+
+/**
+ * A file as sent by the renderer (the browser has no file paths): its `bytes` as base64, exactly as on disk, so the
+ * importer reports invalid UTF-8 by line and field instead of receiving it already turned into U+FFFD. `content`
+ * (text already decoded) stays for scripts posting JSON by hand. The importer checks MAX_IMPORT_BYTES on the bytes;
+ * the schema only stops a request far beyond it before it is decoded.
+ */
+const FileSchema = z
+  .object({
+    name: text(255),
+    bytes: z
+      .string()
+      .max(base64Length(MAX_IMPORT_BYTES), { error: `the file is larger than the ${MAX_IMPORT_BYTES / 1024 / 1024} MiB import limit` })
+      .refine(isBase64, { error: 'expected the file as base64 (A-Z, a-z, 0-9, +, /, padded with = to a multiple of 4)' })
+      .optional(),
+    content: z.string().max(MAX_IMPORT_BYTES).optional()
+  })
+  .strict()
+  .refine((f) => (f.bytes === undefined) !== (f.content === undefined), { error: 'give the file as bytes (base64) or as content (text), one of the two' })
 
 export const contract = {
   'app.status': { req: z.object({}).strict(), res: {} as StatusView },

@@ -1,4 +1,5 @@
 /** Shapes shared by the importers. Field names follow the store's EditInput so records insert as they are. */
+import { MAX_IMPORT_BYTES } from '../../src-preload/contract'
 
 export interface LocalityPair {
   prompt: string
@@ -70,7 +71,8 @@ export interface ImportLimits {
   maxFieldChars: number
   /**
    * A larger file is refused with an ImportError before any byte is read: its records are held in memory, and a JSON
-   * array is read whole. The one size limit, whatever the container and whoever calls (CLI, app, tests).
+   * array is read whole. The one size limit, whatever the container and whoever calls (CLI, app, HTTP API, tests):
+   * the contract's MAX_IMPORT_BYTES, which the app and the API can carry in a request.
    */
   maxFileBytes: number
   /** A JSONL line or CSV physical line longer than this is a per-record error and is not kept in memory. */
@@ -83,7 +85,7 @@ export interface ImportLimits {
 
 export const DEFAULT_LIMITS: ImportLimits = {
   maxFieldChars: 10_000,
-  maxFileBytes: 500 * 1024 * 1024,
+  maxFileBytes: MAX_IMPORT_BYTES,
   maxLineBytes: 4 * 1024 * 1024,
   maxListItems: 1_000,
   maxErrors: 1_000

@@ -17,10 +17,16 @@ import { allEdits } from './evaluate'
 import { fail } from './errors'
 import { batchOfEdits, experimentView } from './views'
 
+/** A file as the contract carries it: its bytes as base64 (the app), or text already decoded (scripts). */
 export interface FileInput {
   name: string
-  content: string
+  bytes?: string
+  content?: string
 }
+
+/** The bytes the importer reads: a file's own bytes when sent as such, so bad UTF-8 reaches it as it is. */
+const bytesOf = (file: FileInput): Buffer =>
+  file.bytes !== undefined ? Buffer.from(file.bytes, 'base64') : Buffer.from(file.content ?? '', 'utf8')
 
 export function mustExperiment(ctx: Ctx, id: number): Experiment {
   const e = getExperiment(ctx.db, id)
@@ -36,13 +42,13 @@ function report(r: ImportResult): ImportReport {
 }
 
 export async function previewImport(file: FileInput, zsreTarget?: ZsreTarget): Promise<ImportReport> {
-  return report(await importBytes(Buffer.from(file.content, 'utf8'), { name: file.name, zsreTarget }))
+  return report(await importBytes(bytesOf(file), { name: file.name, zsreTarget }))
 }
 
 /** Parses first (nothing is written for a file-level error), then adds every good record in one transaction. */
 export async function importEdits(ctx: Ctx, experimentId: number, file: FileInput, zsreTarget?: ZsreTarget): Promise<ImportReport> {
   mustExperiment(ctx, experimentId)
-  return queueImported(ctx, experimentId, await importBytes(Buffer.from(file.content, 'utf8'), { name: file.name, zsreTarget }), file.name)
+  return queueImported(ctx, experimentId, await importBytes(bytesOf(file), { name: file.name, zsreTarget }), file.name)
 }
 
 /**

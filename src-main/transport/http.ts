@@ -6,7 +6,7 @@
 // so the web bridge can show every failure the same way.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Method, Result, ServiceApi, WorkspaceEvent } from '../../src-preload/contract'
+import { base64Length, MAX_IMPORT_BYTES, type Method, type Result, type ServiceApi, type WorkspaceEvent } from '../../src-preload/contract'
 import { cookieName, presentedToken, tokensEqual } from './auth'
 import { CSP_HEADER } from './csp'
 import { dispatch, fail, isMethod } from './result'
@@ -20,7 +20,7 @@ export interface HttpOptions {
   token: string
   /** The built renderer (out/renderer); null serves the API only. */
   staticDir?: string | null
-  /** Largest JSON body in bytes: 80 MiB covers the 64 MiB file import plus JSON escaping. */
+  /** Largest JSON body in bytes; by default a largest import file (MAX_IMPORT_BYTES) as base64, plus 1 MiB of JSON around it. */
   maxBodyBytes?: number
   /** Adapter uploads carry up to 512 MiB of base64. */
   maxAdapterBodyBytes?: number
@@ -106,7 +106,7 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
 
 export async function createHttpServer(service: ServiceApi, opts: HttpOptions): Promise<HttpServerHandle> {
   const host = opts.host ?? '127.0.0.1'
-  const maxBody = opts.maxBodyBytes ?? 80 * MIB
+  const maxBody = opts.maxBodyBytes ?? base64Length(MAX_IMPORT_BYTES) + MIB
   const maxAdapterBody = opts.maxAdapterBodyBytes ?? 700 * MIB
   const heartbeatMs = opts.heartbeatMs ?? 15_000
   const streams = new Set<ServerResponse>()

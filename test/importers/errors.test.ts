@@ -199,7 +199,7 @@ describe('file-level problems throw ImportError', () => {
     const huge = join(dir, 'huge.jsonl')
     writeFileSync(huge, '')
     truncateSync(huge, 2 ** 40)
-    expect((await importError(importFile(huge), 'too_large')).message).toBe(`${huge} is 1048576.0 MB; the limit is 500.0 MB (split it into smaller files)`)
+    expect((await importError(importFile(huge), 'too_large')).message).toBe(`${huge} is 1048576.0 MB; the limit is 256.0 MB (split it into smaller files)`)
   })
 
   it('an over-long JSONL line is an error for that line only', async () => {

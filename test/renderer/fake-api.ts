@@ -63,6 +63,12 @@ const STATUS: StatusView = {
   version: '0.1.0'
 }
 
+/** The file's text: its base64 bytes decoded (bad UTF-8 becomes U+FFFD here; the real importer reports it), or its content. */
+function textOf(file: { bytes?: string; content?: string }): string {
+  if (file.bytes === undefined) return file.content ?? ''
+  return new TextDecoder().decode(Uint8Array.from(atob(file.bytes), (c) => c.charCodeAt(0)))
+}
+
 /** Import lines: JSON objects with prompt and target; anything else is an error naming the line. */
 function parseLines(content: string): { good: Array<{ prompt: string; target: string }>; report: ImportReport } {
   const good: Array<{ prompt: string; target: string }> = []
@@ -123,9 +129,9 @@ export function fakeApi(opts: { edits?: number } = {}): FakeApi {
       state.edits = state.edits.filter((e) => !r.ids.includes(e.id))
       return ok({ deleted: before - state.edits.length })
     },
-    'edits.importPreview': (r) => ok(parseLines(r.file.content).report),
+    'edits.importPreview': (r) => ok(parseLines(textOf(r.file)).report),
     'edits.import': (r) => {
-      const { good, report } = parseLines(r.file.content)
+      const { good, report } = parseLines(textOf(r.file))
       for (const g of good) {
         const id = nextId++
         state.edits.push(editView(id, { ...g, groundTruth: null, subject: null, sourceFile: r.file.name }))

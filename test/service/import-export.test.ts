@@ -53,6 +53,33 @@ describe('import', () => {
     expect(count()).toBe(before + 1)
   })
 
+  it('a file sent as its bytes: invalid UTF-8 is reported on its record (line, column, record), nothing stored altered (issue 11)', async () => {
+    // Before, the app sent the file as text, so the bad byte arrived as U+FFFD and "w\ufffdrm" was queued.
+    const file = Buffer.concat([
+      Buffer.from('[{"prompt":"Glass is made of","target":"sand"},{"prompt":"Ice is","target":"w'), Buffer.from([0xff]),
+      Buffer.from('rm"},{"prompt":"Fire is","target":"hot"}]')
+    ])
+    const bytes = file.toString('base64')
+    const error = { line: 1, column: 78, record: 2, field: null, message: 'invalid UTF-8 byte sequence' }
+    expect(ok(await ws.svc['edits.importPreview']({ file: { name: 'one-line.json', bytes } }))).toEqual({
+      format: 'elder', total: 3, good: 2, errors: [error], omittedErrors: 0
+    })
+    const before = count()
+    const rep = ok(await ws.svc['edits.import']({ experimentId: ws.exp.id, file: { name: 'one-line.json', bytes } }))
+    expect(rep).toMatchObject({ total: 3, good: 2, imported: 2, errors: [error] })
+    const rows = ok(await ws.svc['edits.list']({ experimentId: ws.exp.id, offset: before })).rows
+    expect(rows.map((r) => [r.prompt, r.target, r.sourceFile])).toEqual([['Glass is made of', 'sand', 'one-line.json'], ['Fire is', 'hot', 'one-line.json']])
+    expect(ok(await ws.svc['edits.list']({ experimentId: ws.exp.id, limit: 10_000 })).rows.some((r) => r.target.includes('\ufffd'))).toBe(false)
+  })
+
+  it('the bytes form is checked: not base64, or both forms at once, is invalid_request before anything is read', async () => {
+    const before = count()
+    const send = (file: Record<string, string>) => ws.svc['edits.import']({ experimentId: ws.exp.id, file: { name: 'x.jsonl', ...file } })
+    expect(await send({ bytes: 'eyJw!' })).toEqual({ ok: false, error: { code: 'invalid_request', message: expect.stringMatching(/^edits\.import: file\.bytes: expected the file as base64/) } })
+    expect(await send({ bytes: 'e30K', content: '{}' })).toEqual({ ok: false, error: { code: 'invalid_request', message: expect.stringMatching(/^edits\.import: file: give the file as bytes \(base64\) or as content/) } })
+    expect(count()).toBe(before)
+  })
+
   it('a file that cannot be read at all is invalid_request and nothing is written', async () => {
     const before = count()
     const r = await ws.svc['edits.import']({ experimentId: ws.exp.id, file: { name: 'x.txt', content: 'hello world' } })

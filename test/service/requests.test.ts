@@ -52,7 +52,7 @@ describe('request validation', () => {
     ['probe', { experimentId: 1, prompts: Array.from({ length: 101 }, () => 'p') }, /prompts/],
     ['rollback.revertTo', { batchId: -3 }, /batchId/],
     ['experiments.create', { name: 'x', modelId: 1, method: 'grace' }, /method/],
-    ['edits.import', { experimentId: 1, file: { name: 'a.jsonl' } }, /file\.content/],
+    ['edits.import', { experimentId: 1, file: { name: 'a.jsonl' } }, /file: give the file as bytes \(base64\) or as content/],
     ['import.adapter', { experimentId: 1.5, name: 'a', base64: '' }, /experimentId/]
   ])('%s %j → invalid_request naming the field', async (m, req, field) => {
     const before = eventCount()
