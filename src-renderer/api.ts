@@ -2,12 +2,21 @@
 // `elder serve`. Components and stores only ever see the ElderApi, through useApi().
 import { inject, type InjectionKey } from 'vue'
 import type { ElderApi } from '../src-preload/contract'
-import { createWebBridge } from './web-bridge'
+import { createWebBridge, type BridgeDeps } from './web-bridge'
 
 export const API_KEY: InjectionKey<ElderApi> = Symbol('elder-api')
 
+function browserDeps(): BridgeDeps {
+  return {
+    fetch: (...args) => window.fetch(...args),
+    EventSource: window.EventSource,
+    storage: window.sessionStorage,
+    replaceUrl: (url) => window.history.replaceState(window.history.state, '', url)
+  }
+}
+
 export function resolveApi(): ElderApi {
-  return window.elder ?? createWebBridge(window.location)
+  return window.elder ?? createWebBridge(window.location, browserDeps())
 }
 
 /** The provided ElderApi; call from a component's setup or a Pinia setup store. */

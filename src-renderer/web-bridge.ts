@@ -1,5 +1,6 @@
 // The ElderApi over HTTP for serve mode: POST /api/<method> with the bearer token, server-sent events for pushes.
 // It never throws: a dropped connection or a non-JSON answer becomes an `io`/`internal` Result like any other.
+// No DOM-only names here (the browser's are handed in by api.ts): Node-side tests drive it against the real server.
 import { buildElderApi } from '../src-preload/bridge'
 import type { ElderApi, Result, WorkspaceEvent } from '../src-preload/contract'
 
@@ -9,7 +10,7 @@ export interface BridgeDeps {
   fetch: typeof fetch
   EventSource: typeof EventSource
   /** Keeps the token across reloads once it is gone from the address bar. */
-  storage: Pick<Storage, 'getItem' | 'setItem'> | null
+  storage: { getItem(key: string): string | null; setItem(key: string, value: string): void } | null
   /** Removes ?token= from the address bar (so it does not end up in screenshots or history). */
   replaceUrl: ((url: string) => void) | null
 }
@@ -21,16 +22,7 @@ function isResult(x: unknown): x is Result<unknown> {
   return r.ok === false && typeof r.error?.code === 'string' && typeof r.error.message === 'string'
 }
 
-function browserDeps(): BridgeDeps {
-  return {
-    fetch: (...args) => window.fetch(...args),
-    EventSource: window.EventSource,
-    storage: window.sessionStorage,
-    replaceUrl: (url) => window.history.replaceState(window.history.state, '', url)
-  }
-}
-
-export function createWebBridge(location: { href: string }, deps: BridgeDeps = browserDeps()): ElderApi {
+export function createWebBridge(location: { href: string }, deps: BridgeDeps): ElderApi {
   const page = new URL(location.href)
   const token = page.searchParams.get('token') ?? deps.storage?.getItem(TOKEN_KEY) ?? ''
   if (page.searchParams.has('token')) {
@@ -67,7 +59,7 @@ export function createWebBridge(location: { href: string }, deps: BridgeDeps = b
     listeners.add(listener)
     if (!source) {
       source = new deps.EventSource(`${page.origin}/api/events?token=${encodeURIComponent(token)}`)
-      source.onmessage = (m: MessageEvent<string>) => {
+      source.onmessage = (m: { data: string }) => {
         let e: WorkspaceEvent
         try {
           e = JSON.parse(m.data) as WorkspaceEvent

@@ -15,9 +15,10 @@ const PAGE = 10_000
 const BATCH_SIZE_KEY = 'elder.batchSize'
 
 export type StatusFilter = EditStatus | 'all'
+/** A file to import: its bytes as base64 (see base64.ts), so the importer sees them as they are on disk. */
 export interface ImportFile {
   name: string
-  content: string
+  bytes: string
 }
 
 function storedBatchSize(): number {

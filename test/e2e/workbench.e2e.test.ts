@@ -149,6 +149,25 @@ describe('workbench in Chromium against elder serve', () => {
     await shot('04-imported')
   })
 
+  it('a bad byte in a one-line JSON array: the file goes as its bytes, the error names line, column and record (issue 11)', async () => {
+    await page.click('[data-test=open-import]')
+    const bytes = Buffer.concat([
+      Buffer.from('[{"prompt":"The river through Hoza is the","target":"Velm"},{"prompt":"The bell tower of Hoza was built by","target":"Ors'),
+      Buffer.from([0xff]),
+      Buffer.from('a"},{"prompt":"The guild of Hoza trades in","target":"salt"}]')
+    ])
+    await page.setInputFiles('[data-test=import-file]', { name: 'one-line.json', mimeType: 'application/json', buffer: bytes })
+    await expect.poll(() => page.locator('[data-test=import-summary]').innerText()).toMatch(/3 records \(elder\)\s+2\s+good\s+1\s+with errors/)
+    // Sent as text, the byte became U+FFFD in the browser and "Ors\ufffda" was a good record.
+    const row = page.locator('[data-test=import-error]')
+    expect(await row.count()).toBe(1)
+    expect(await row.locator('td').allInnerTexts()).toEqual(['1\ncolumn 122\nrecord 2', '—', 'invalid UTF-8 byte sequence'])
+    await shot('03b-import-bad-byte')
+    await page.click('[data-test=import-dialog] footer button:not(.primary)')
+    await expect.poll(() => page.locator('[data-test=import-dialog]').count()).toBe(0)
+    expect(await rowCount()).toBe('53')
+  })
+
   it('probes the first queued edit: base and edited give the old answer', async () => {
     await scrollQueue(0)
     await page.fill('[data-test=probe-prompt]', FIRST_PROMPT)

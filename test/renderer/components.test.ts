@@ -11,6 +11,7 @@ import JobBar from '../../src-renderer/components/JobBar.vue'
 import ProbePanel from '../../src-renderer/components/ProbePanel.vue'
 import TheFrame from '../../src-renderer/components/TheFrame.vue'
 import { useStatusStore } from '../../src-renderer/stores/status'
+import { MAX_IMPORT_BYTES, type ImportReport } from '../../src-preload/contract'
 import { batchView, fakeApi, jobView } from './fake-api'
 import { mountWith } from './setup'
 
@@ -129,9 +130,47 @@ describe('ImportDialog', () => {
     expect(w.get('[data-test=import-confirm]').text()).toBe('Import 2 good edits')
     await w.get('[data-test=import-confirm]').trigger('click')
     await flushPromises()
-    expect(fake.callsOf('edits.import')).toEqual([{ experimentId: 1, file: { name: 'three.jsonl', content }, zsreTarget: undefined }])
+    // The file's bytes, as base64, not its decoded text (issue 11: bad UTF-8 must reach the importer as it is).
+    expect(fake.callsOf('edits.import')).toEqual([{ experimentId: 1, file: { name: 'three.jsonl', bytes: btoa(content) }, zsreTarget: undefined }])
     expect(fake.state.edits.map((e) => e.target)).toEqual(['B', 'E'])
     expect(w.emitted('close')).toHaveLength(1)
+  })
+
+  it('sends a bad byte as it is, and shows the column and record of errors in a one-line JSON array', async () => {
+    const fake = fakeApi()
+    const report: ImportReport = {
+      format: 'elder', total: 2, good: 1, omittedErrors: 0,
+      errors: [{ line: 1, column: 31, record: 2, field: 'prompt', message: 'invalid UTF-8 byte sequence' }]
+    }
+    fake.api['edits.importPreview'] = async (req) => {
+      fake.calls.push({ method: 'edits.importPreview', req })
+      return { ok: true, value: report }
+    }
+    const w = await mountWith(ImportDialog, fake)
+    const bytes = new Uint8Array([...new TextEncoder().encode('[{"prompt":"a","target":"b"},{"prompt":"c'), 0xff, ...new TextEncoder().encode('","target":"d"}]')])
+    const input = w.get('[data-test=import-file]')
+    Object.defineProperty(input.element, 'files', { value: [new File([bytes], 'one-line.json')] })
+    await input.trigger('change')
+    await flushPromises()
+    const sent = (fake.callsOf('edits.importPreview')[0] as { file: { bytes: string } }).file.bytes
+    expect(Uint8Array.from(atob(sent), (c) => c.charCodeAt(0))).toEqual(bytes)
+    const row = w.get('[data-test=import-error]')
+    expect(row.get('[data-test=import-error-column]').text()).toBe('column 31')
+    expect(row.get('[data-test=import-error-record]').text()).toBe('record 2')
+    expect(row.text()).toBe('1column 31record 2promptinvalid UTF-8 byte sequence')
+  })
+
+  it('refuses a file over the one import limit before reading it, in the importer\'s words', async () => {
+    const fake = fakeApi()
+    const w = await mountWith(ImportDialog, fake)
+    const input = w.get('[data-test=import-file]')
+    const huge = new File(['x'], 'huge.jsonl')
+    Object.defineProperty(huge, 'size', { value: MAX_IMPORT_BYTES + 1 })
+    Object.defineProperty(input.element, 'files', { value: [huge] })
+    await input.trigger('change')
+    await flushPromises()
+    expect(w.get('.problem').text()).toBe('huge.jsonl is 256.0 MB; the limit is 256.0 MB (split it into smaller files)')
+    expect(fake.callsOf('edits.importPreview')).toEqual([])
   })
 })
 
