@@ -172,7 +172,11 @@ async function follow(r: Run, job: JobView): Promise<JobView> {
 
 function jobResult(r: Run, job: JobView): void {
   r.print([`${job.kind} ${job.state}: ${job.message ?? ''}`], job)
-  if (job.state === 'failed') throw new CliError(1, job.message ?? `${job.kind} failed`)
+  // A job fails for the same reasons a request does (a corrupt checkpoint met only once the replay starts is 'io'),
+  // so its error code maps to the exit code the same way.
+  if (job.state === 'failed') {
+    throw new CliError(job.errorCode !== null && USER_CODES.has(job.errorCode) ? 2 : 1, job.message ?? `${job.kind} failed`)
+  }
   if (job.state === 'cancelled') throw new CliError(130, job.message ?? `${job.kind} cancelled`)
 }
 

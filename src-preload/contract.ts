@@ -95,6 +95,12 @@ export interface JobView {
   editsTotal: number
   etaS: number | null
   message: string | null
+  /**
+   * Why a failed job failed, in ServiceError's codes (null unless state is 'failed'): a corrupt or missing
+   * checkpoint is 'io', a bad edit 'invalid_request', the engine's own failure 'engine'. Programs (the CLI's exit
+   * code) tell what the user can fix from it, as they do for a request's error.
+   */
+  errorCode: ServiceError['code'] | null
 }
 
 export interface ProbeRow {

@@ -1,12 +1,12 @@
 // One job at a time per workspace; the others wait in order. A job is a typed spec with a run function that
 // gets an AbortSignal and a progress callback; cancel removes a queued job or aborts the running one.
 // Jobs live in memory: what must survive a crash (batches, checkpoints) is in SQLite, not here.
-import type { JobKind, JobView } from '../../src-preload/contract'
+import type { JobKind, JobView, ServiceError } from '../../src-preload/contract'
 
-export interface JobOutcome {
-  state: 'done' | 'cancelled' | 'failed'
-  message: string | null
-}
+/** How a job ended; a failure says why in ServiceError's codes, so callers can map it as they map a request's error. */
+export type JobOutcome =
+  | { state: 'done' | 'cancelled'; message: string | null }
+  | { state: 'failed'; message: string; code: ServiceError['code'] }
 
 type ProgressFields = Partial<Pick<JobView, 'step' | 'maxSteps' | 'loss' | 'editsDone' | 'editsTotal' | 'etaS' | 'message'>>
 
@@ -48,14 +48,14 @@ export class JobQueue {
 
   constructor(
     private readonly events: JobEvents,
-    /** How a thrown error reads in the job's message. */
-    private readonly describe: (e: unknown) => string
+    /** What a thrown error becomes: the job's message and error code. */
+    private readonly describe: (e: unknown) => ServiceError
   ) {}
 
   enqueue(spec: JobSpec): JobView {
     const view: JobView = {
       id: this.nextId++, kind: spec.kind, experimentId: spec.experimentId, state: 'queued', step: 0, maxSteps: 0,
-      loss: null, editsDone: 0, editsTotal: spec.editsTotal, etaS: null, message: null
+      loss: null, editsDone: 0, editsTotal: spec.editsTotal, etaS: null, message: null, errorCode: null
     }
     this.waiting.push({ view, spec, ctl: new AbortController() })
     this.events.progress({ ...view })
@@ -111,7 +111,8 @@ export class JobQueue {
       try {
         outcome = await e.spec.run(this.contextFor(e))
       } catch (err) {
-        outcome = { state: 'failed', message: this.describe(err) }
+        const { code, message } = this.describe(err)
+        outcome = { state: 'failed', message, code }
       }
       this.running = null
       this.finish(e, outcome)
@@ -136,6 +137,7 @@ export class JobQueue {
   private finish(e: Entry, outcome: JobOutcome): void {
     e.view.state = outcome.state
     e.view.message = outcome.message
+    e.view.errorCode = outcome.state === 'failed' ? outcome.code : null
     if (outcome.state === 'done') e.view.etaS = 0
     const view = { ...e.view }
     this.done.set(view.id, view)

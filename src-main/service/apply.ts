@@ -156,7 +156,8 @@ async function trainBatch(
 function settleFailure(ctx: Ctx, plan: ApplyPlan, batch: BatchWithEdits, e: unknown): JobOutcome {
   const { db } = ctx
   const code = e instanceof EngineError ? e.code : 'internal'
-  const message = toServiceError(e).message
+  // The job's error code, as a request would get it: a bad row or config is the user's to fix, a dead engine is not.
+  const { code: errorCode, message } = toServiceError(e)
   let outcome: JobOutcome
   if (code === 'cancelled') {
     // The engine restored its editor; the batch goes back to the queue as it was.
@@ -168,12 +169,12 @@ function settleFailure(ctx: Ctx, plan: ApplyPlan, batch: BatchWithEdits, e: unkn
   } else if (code === 'died') {
     ctx.loaded = null
     setBatchState(db, batch.id, 'interrupted', { error: message })
-    outcome = { state: 'failed', message: `batch ${batch.seq} interrupted: ${message}; it will re-run on the next apply` }
+    outcome = { state: 'failed', message: `batch ${batch.seq} interrupted: ${message}; it will re-run on the next apply`, code: errorCode }
   } else {
     // Training errors (a row too long, a bad config) leave the editor restored; anything else, reload it.
     if (code !== 'rows' && code !== 'config') ctx.loaded = null
     setBatchState(db, batch.id, 'failed', { error: message })
-    outcome = { state: 'failed', message: `batch ${batch.seq} failed: ${message}` }
+    outcome = { state: 'failed', message: `batch ${batch.seq} failed: ${message}`, code: errorCode }
   }
   changed(ctx, plan.experimentId)
   return outcome

@@ -73,7 +73,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   const host = new EngineHost({ spawn: opts.spawn ?? nodeSpawn(), onLog: opts.onLog })
   const jobs = new JobQueue(
     { progress: (job) => emit({ type: 'job.progress', job }), finished: (job) => emit({ type: 'job.finished', job }) },
-    (e) => toServiceError(e).message
+    toServiceError
   )
   const ctx: Ctx = { dir, db: opened.db, host, jobs, lock: new Lock(), loaded: null, selected: null, emit }
   host.onExit(() => (ctx.loaded = null))

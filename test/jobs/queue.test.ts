@@ -1,12 +1,15 @@
 // The job queue: one job at a time in order, cancel of queued and running jobs, failures as data, progress events.
 import { describe, expect, it } from 'vitest'
 import type { JobView } from '../../src-preload/contract'
+import { CheckpointFileError } from '../../src-main/jobs/checkpoint-file'
 import { JobQueue, type JobContext, type JobSpec } from '../../src-main/jobs/queue'
+import { toServiceError } from '../../src-main/service/errors'
 
 function setup() {
   const progress: JobView[] = []
   const finished: JobView[] = []
-  const q = new JobQueue({ progress: (j) => progress.push(j), finished: (j) => finished.push(j) }, (e) => `oops: ${(e as Error).message}`)
+  // The service's own table of errors, as the workspace uses it.
+  const q = new JobQueue({ progress: (j) => progress.push(j), finished: (j) => finished.push(j) }, toServiceError)
   return { q, progress, finished }
 }
 
@@ -70,12 +73,30 @@ describe('JobQueue', () => {
     expect(q.cancel(99)).toBe(false)
   })
 
-  it('a job that throws ends failed with the error as its message, and the next job still runs', async () => {
-    const { q } = setup()
+  it('a job that throws ends failed with the error as its message and code, and the next job still runs', async () => {
+    const { q, finished } = setup()
     const bad = q.enqueue({ kind: 'evaluate', experimentId: 1, editsTotal: 0, run: async () => { throw new Error('no model') } })
+    const corrupt = q.enqueue({ kind: 'replay', experimentId: 1, editsTotal: 1, run: async () => { throw new CheckpointFileError('checkpoint c.bin is corrupt') } })
     const good = q.enqueue({ kind: 'evaluate', experimentId: 1, editsTotal: 0, run: async () => ({ state: 'done', message: null }) })
-    await expect(q.wait(bad.id)).resolves.toMatchObject({ state: 'failed', message: 'oops: no model' })
-    await expect(q.wait(good.id)).resolves.toMatchObject({ state: 'done' })
+    await expect(q.wait(bad.id)).resolves.toMatchObject({ state: 'failed', message: 'Error: no model', errorCode: 'internal' })
+    // A checkpoint the user can restore is 'io', which the CLI maps to exit 2 as it does for a request.
+    await expect(q.wait(corrupt.id)).resolves.toMatchObject({ state: 'failed', message: 'checkpoint c.bin is corrupt', errorCode: 'io' })
+    await expect(q.wait(good.id)).resolves.toMatchObject({ state: 'done', errorCode: null })
+    expect(finished.map((j) => j.errorCode)).toEqual(['internal', 'io', null])
+  })
+
+  it('a job that returns a failure keeps its code; done and cancelled jobs have none', async () => {
+    const { q } = setup()
+    const failed = q.enqueue({
+      kind: 'apply', experimentId: 1, editsTotal: 1, run: async () => ({ state: 'failed', message: 'batch 1 failed: row too long', code: 'invalid_request' })
+    })
+    await expect(q.wait(failed.id)).resolves.toMatchObject({ state: 'failed', errorCode: 'invalid_request' })
+    const log: string[] = []
+    const a = gated(log, 'a')
+    const ja = q.enqueue(a.spec)
+    await Promise.resolve()
+    q.cancel(ja.id)
+    await expect(q.wait(ja.id)).resolves.toMatchObject({ state: 'cancelled', errorCode: null })
   })
 
   it('spaces progress events unless forced', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import Database from 'better-sqlite3'
 import { createService } from '../../src-main/service'
-import { latestActiveCheckpoint } from '../../src-main/store'
+import { latestActiveCheckpoint, listCheckpoints } from '../../src-main/store'
 import { defaultWorkspaceDir, runWorkspaceCommand } from '../../src-main/workspace-cli'
 import { tinyModelDir } from '../helpers/tiny-model'
 import { engineSpawn, FAST, ok } from './helpers'
@@ -23,9 +23,13 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 async function elder(cmd: string, ...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  return elderIn(dir, cmd, ...args)
+}
+
+async function elderIn(workspace: string, cmd: string, ...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = []
   const err: string[] = []
-  const code = await runWorkspaceCommand(cmd, [...args, '--workspace', dir], { out: (l) => out.push(l), err: (l) => err.push(l) })
+  const code = await runWorkspaceCommand(cmd, [...args, '--workspace', workspace], { out: (l) => out.push(l), err: (l) => err.push(l) })
   return { code, out, err }
 }
 
@@ -137,6 +141,35 @@ describe('elder workspace commands', () => {
       expect((await elder('history', '--experiment', '1')).out).toEqual(before)
     } finally {
       writeFileSync(file, good)
+    }
+  })
+
+  it('a replay whose starting checkpoint is corrupt fails with exit 2, as the same checkpoint does for apply (issue 11)', async () => {
+    // The checkpoint is only met once the replay job runs, so the failure comes back as the job's errorCode ('io').
+    const ws = mkdtempSync(join(tmpdir(), 'elder-cli-replay-'))
+    try {
+      const svc = await createService({ workspaceDir: ws, spawn: engineSpawn(), onLog: () => undefined })
+      const model = ok(await svc['models.register']({ path: tinyModelDir() }))
+      const exp = ok(await svc['experiments.create']({ name: 'replay', modelId: model.id, config: FAST }))
+      ok(await svc['edits.add']({ experimentId: exp.id, edits: [
+        { prompt: 'The capital of France is', target: 'Lyon' }, { prompt: 'Water boils at', target: 'ninety' }, { prompt: 'Zebras are', target: 'purple' }
+      ] }))
+      await svc.close()
+      expect((await elderIn(ws, 'apply', '--batches', '3')).code).toBe(0)
+      const batches = JSON.parse((await elderIn(ws, 'history', '--json')).out[0]) as Array<{ id: number; seq: number }>
+      const db = new Database(join(ws, 'workspace.sqlite'), { readonly: true })
+      const cp = listCheckpoints(db, exp.id).find((c) => c.afterBatchId === batches[0].id)
+      db.close()
+      const file = join(ws, cp!.file)
+      writeFileSync(file, Buffer.concat([readFileSync(file), Buffer.from('x')]))
+      // --only 2 replays batch 3 on the checkpoint after batch 1, the corrupt one.
+      const r = await elderIn(ws, 'rollback', '--only', '2')
+      const corrupt = `checkpoint ${file.replace(/[.]/g, '\\.')} is corrupt: its sha256 is [0-9a-f]{12}…`
+      expect(r).toEqual({
+        code: 2, out: [expect.stringMatching(new RegExp(`^replay failed: .*${corrupt}`))], err: [expect.stringMatching(new RegExp(`^elder: .*${corrupt}`))]
+      })
+    } finally {
+      rmSync(ws, { recursive: true, force: true })
     }
   })
 })
