@@ -58,6 +58,7 @@ export interface BenchResult {
   trainable_params: number
   trainable_params_after: number
   peak_rss_mb: number
+  /** Peak RSS over RSS at the end of the first batch (warm), in percent. */
   rss_growth_pct: number
   /** Growth of the editor's state file per edit (stored queries, codes, texts), in bytes. */
   state_bytes_per_edit: number
@@ -114,7 +115,9 @@ export async function runEditBench(
   const params = paramCount(editor)
   const stateBytesBefore = editor ? exportState(editor).length : 0
   const tensorsBefore = tf.memory().numTensors
-  const rssStart = process.memoryUsage().rss
+  // RSS growth is measured from the end of the first batch: before it the wasm heap has not grown to a training
+  // step's working set yet, and that one-off growth says nothing about whether memory climbs with history.
+  let rssStart = process.memoryUsage().rss
   let peakRss = rssStart
   const perEdit: number[] = []
   let steps = 0
@@ -127,6 +130,7 @@ export async function runEditBench(
       const r = await editor.applyBatch(trainRows.slice(i, i + o.batchSize).flat())
       steps += r.steps
       for (let j = 0; j < batch.length; j++) perEdit.push(r.wallMs / 1000 / batch.length)
+      if (i === 0) rssStart = process.memoryUsage().rss
       peakRss = Math.max(peakRss, process.memoryUsage().rss)
       const done = i + batch.length
       const every = o.curveEvery ?? 0
