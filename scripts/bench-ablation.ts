@@ -8,18 +8,19 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { describeBackend, initBackend } from '../src-main/engine/backend'
+import { ELDER_PAPER, parseElderConfig } from '../src-main/engine/elder/config'
 import { defaultCacheDir } from '../src-main/engine/eval/base-cache'
 import { runEditBench, type BenchResult } from '../src-main/engine/eval/bench'
 import type { SuiteRecord } from '../src-main/engine/eval/metrics'
 import { loadModel } from '../src-main/engine/model/load'
 
-// Each row adds one change to the row before it; the last row is the default config.
-const PAPER = { preset: 'elder-paper' }
+// Each row adds one change to the row before it; the last row is the default config. Rows after the first name
+// every paper field explicitly: a config without preset 'elder-paper' takes the default's values for the rest.
 const ROWS: Array<{ name: string; config: Record<string, unknown> }> = [
-  { name: 'paper (elder-paper)', config: PAPER },
+  { name: 'paper (elder-paper)', config: { preset: 'elder-paper' } },
   {
     name: '+ fixed preset routing, frozen-query scope (answer gate, r 0.08)',
-    config: { ...PAPER, preset: 'elder', routing: 'preset', discriminator: 'key', queryRadius: 0.08, answerGate: true }
+    config: { ...ELDER_PAPER, preset: 'elder', routing: 'preset', discriminator: 'key', queryRadius: 0.08, answerGate: true }
   },
   { name: '+ rehearsal of 8 earlier edits per step, 32 checked per edit', config: { rehearsal: 8, rehearsalCheck: 32 } },
   { name: '+ train to CE < 0.02, lr 3e-3', config: { earlyStopLoss: 0.02, lr: 3e-3 } },
@@ -49,6 +50,7 @@ let config: Record<string, unknown> = {}
 for (const [i, row] of ROWS.entries()) {
   config = { ...config, ...row.config }
   if (wanted && !wanted.has(i)) continue
+  console.error(`row ${i}: ${JSON.stringify(parseElderConfig(config))}`)
   const r = await runEditBench(base, suite, {
     method: 'elder',
     edits: Number(o.edits),
