@@ -7,6 +7,7 @@
  *   node --import tsx scripts/bench-deferral.ts [--rows 1000000] [--queries 1000000] [--scan]
  */
 import { performance } from 'node:perf_hooks'
+import { intArg } from './int-arg'
 import { packCode } from '../src-main/engine/elder/codes'
 import { DeferralTable } from '../src-main/engine/elder/deferral'
 import { Prng } from '../src-main/engine/prng'
@@ -17,15 +18,8 @@ const K = 2
 const EPS = 12 // elder-spec §3
 const BATCH_ROWS = 1000
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`)
-  if (i < 0) return dflt
-  const v = Number(process.argv[i + 1])
-  if (!Number.isInteger(v) || v < 1) throw new RangeError(`--${name} must be a positive integer, got ${process.argv[i + 1]}`)
-  return v
-}
-const rows = arg('rows', 1_000_000)
-const queries = arg('queries', 1_000_000)
+const rows = intArg('rows', 1_000_000)
+const queries = intArg('queries', 1_000_000)
 const scan = process.argv.includes('--scan')
 
 // Pre-draw all codes as one word each so the timed loops measure only the table.

@@ -8,22 +8,16 @@
  *   node --import tsx scripts/bench-scope.ts [--rows 100000] [--queries 2000] [--answers 2000]
  */
 import { performance } from 'node:perf_hooks'
+import { intArg } from './int-arg'
 import { QueryTable } from '../src-main/engine/elder/query-table'
 import { Prng } from '../src-main/engine/prng'
 
 const D = 128
 const BATCH_ROWS = 1000
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`)
-  if (i < 0) return dflt
-  const v = Number(process.argv[i + 1])
-  if (!Number.isInteger(v) || v < 1) throw new RangeError(`--${name} must be a positive integer, got ${process.argv[i + 1]}`)
-  return v
-}
-const rows = arg('rows', 100_000)
-const queries = arg('queries', 2000)
-const answers = arg('answers', 2000)
+const rows = intArg('rows', 100_000)
+const queries = intArg('queries', 2000)
+const answers = intArg('answers', 2000)
 const rng = new Prng(20261130)
 const gauss = (): number => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next())
 const vector = (): Float32Array => Float32Array.from({ length: D }, gauss)
