@@ -3,7 +3,7 @@
 // through, transport failures turned into Results, one EventSource shared by all listeners.
 import { describe, expect, it } from 'vitest'
 import { METHODS, type WorkspaceEvent } from '../../src-preload/contract'
-import { createWebBridge, type BridgeDeps } from '../../src-renderer/web-bridge'
+import { createWebBridge, requestBody, type BridgeDeps } from '../../src-renderer/web-bridge'
 
 class FakeEventSource {
   static last: FakeEventSource | null = null
@@ -55,6 +55,18 @@ describe('createWebBridge', () => {
     const again = createWebBridge({ href: 'http://127.0.0.1:7421/' }, d)
     await again['app.status']({})
     expect(requests[1].init.headers).toMatchObject({ Authorization: 'Bearer s3cret' })
+  })
+
+  it('posts a file\'s base64 as a part of its own, the body byte for byte JSON.stringify(req)', async () => {
+    const bytes = 'QUJD'.repeat(300_000) + 'QQ==' // 1.2 M characters: lifted out of JSON.stringify
+    const req = { experimentId: 1, file: { name: 'a "quoted" name.jsonl', bytes }, zsreTarget: 'alt' }
+    const body = requestBody(req)
+    expect(body).toBeInstanceOf(Blob)
+    expect(await (body as Blob).text()).toBe(JSON.stringify(req))
+    // Short strings, and long ones JSON would escape, stay in the one string.
+    expect(requestBody({ file: { name: 'a', bytes: 'QUJD' } })).toBe('{"file":{"name":"a","bytes":"QUJD"}}')
+    const text = { file: { name: 'a', content: '"x"\n'.repeat(300_000) } }
+    expect(requestBody(text)).toBe(JSON.stringify(text))
   })
 
   it('passes error Results through whatever the status, and turns other failures into Results', async () => {

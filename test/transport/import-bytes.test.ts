@@ -44,6 +44,16 @@ describe('import over HTTP from the web bridge', () => {
     expect(rows.map((r) => [r.prompt, r.target, r.subject, r.sourceLine])).toEqual([['Ice is', 'warm', null, 2], ['Fire is', 'hot', 'fire\u00e9', 3]])
   })
 
+  it('a file over 1 MiB goes as a Blob body (its base64 outside JSON.stringify) and arrives byte for byte', async () => {
+    const lines = Array.from({ length: 20_000 }, (_, i) => Buffer.from(`{"prompt":"Record ${i} is about","target":"T${i}"}\n`))
+    lines[19_998] = Buffer.concat([Buffer.from('{"prompt":"Bad'), Buffer.from([0xc3, 0x28]), Buffer.from('","target":"x"}\n')])
+    const file = await fileForImport(new File([Buffer.concat(lines)], 'many.jsonl'))
+    expect(file.bytes.length).toBeGreaterThan(1 << 20)
+    expect(ok(await api['edits.importPreview']({ file }))).toMatchObject({
+      total: 20_000, good: 19_999, errors: [{ line: 19_999, field: null, message: 'invalid UTF-8 byte sequence' }]
+    })
+  })
+
   it('a body that is not base64 is refused by the transport\'s validation, naming the field', async () => {
     expect(await api['edits.import']({ experimentId: ws.exp.id, file: { name: 'x.jsonl', bytes: 'not base64!' } })).toEqual({
       ok: false, error: { code: 'invalid_request', message: expect.stringMatching(/^edits\.import: file\.bytes: expected the file as base64/) }
