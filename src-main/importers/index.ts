@@ -116,7 +116,7 @@ async function readHead(path: string): Promise<Uint8Array> {
 }
 
 function tooLarge(name: string, size: number, limits: ImportLimits): ImportError {
-  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`
   return new ImportError('too_large', `${name} is ${mb(size)}; the limit is ${mb(limits.maxFileBytes)} (split it into smaller files)`)
 }
 

@@ -191,7 +191,7 @@ describe('file-level problems throw ImportError', () => {
       const f = join(dir, name)
       writeFileSync(f, text)
       const e = await importError(importFile(f, { limits: { maxFileBytes: 10 } }), 'too_large')
-      expect(e.message).toBe(`${f} is 0.0 MB; the limit is 0.0 MB (split it into smaller files)`)
+      expect(e.message).toBe(`${f} is 0.0 MiB; the limit is 0.0 MiB (split it into smaller files)`)
       expect(e.toData()).toEqual({ code: 'too_large', message: e.message })
       await importError(importBytes(enc(text), { name, limits: { maxFileBytes: 10 } }), 'too_large')
     }
@@ -199,7 +199,7 @@ describe('file-level problems throw ImportError', () => {
     const huge = join(dir, 'huge.jsonl')
     writeFileSync(huge, '')
     truncateSync(huge, 2 ** 40)
-    expect((await importError(importFile(huge), 'too_large')).message).toBe(`${huge} is 1048576.0 MB; the limit is 256.0 MB (split it into smaller files)`)
+    expect((await importError(importFile(huge), 'too_large')).message).toBe(`${huge} is 1048576.0 MiB; the limit is 256.0 MiB (split it into smaller files)`)
   })
 
   it('an over-long JSONL line is an error for that line only', async () => {

@@ -114,7 +114,7 @@ describe('elder workspace commands', () => {
     writeFileSync(file, '')
     truncateSync(file, 2 ** 40) // sparse: it takes no disk, and reading it would never end
     const r = await elder('import', file)
-    expect(r).toEqual({ code: 2, out: [], err: [`elder: ${file} is 1048576.0 MB; the limit is 256.0 MB (split it into smaller files)`] })
+    expect(r).toEqual({ code: 2, out: [], err: [`elder: ${file} is 1048576.0 MiB; the limit is 256.0 MiB (split it into smaller files)`] })
   })
 
   it('a workspace open in another process, and a corrupt checkpoint, exit 2 with plain messages (issue 11)', async () => {
