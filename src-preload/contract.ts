@@ -73,7 +73,10 @@ export interface ExperimentView {
   name: string
   modelId: number
   method: string
+  /** The settings as given (an empty object takes every default). */
   config: Record<string, unknown>
+  /** Every setting the engine runs with: config over the method's defaults (e.g. the default's 8 experts). */
+  settings: Record<string, unknown>
   notes: string
   tags: string[]
   createdAt: number

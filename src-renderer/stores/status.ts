@@ -13,10 +13,10 @@ export const useStatusStore = defineStore('status', () => {
   /** Last app.status answer; null until the first one arrives. */
   const status = shallowRef<StatusView | null>(null)
   const experimentId = computed(() => status.value?.experiment?.id ?? null)
-  /** Experts per MoLoRA layer, to lay out routing codes (ELDER default 4). */
+  /** Experts per MoLoRA layer, to lay out routing codes (from the settings the engine runs with). */
   const numExperts = computed(() => {
-    const n = status.value?.experiment?.config.numExperts
-    return typeof n === 'number' && n > 0 ? n : 4
+    const n = status.value?.experiment?.settings.numExperts
+    return typeof n === 'number' && n > 0 ? n : 8
   })
 
   const refresh = coalesce(async () => {

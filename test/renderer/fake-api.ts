@@ -56,7 +56,7 @@ const STATUS: StatusView = {
   workspace: '/home/analyst/elder-workspace',
   model: { id: 1, path: '/models/tiny-world', name: 'tiny-world', contentHash: 'abc', nLayer: 8, nEmbd: 128, vocabSize: 1024 },
   experiment: {
-    id: 1, name: 'default', modelId: 1, method: 'elder', config: { numExperts: 4 }, notes: '', tags: [], createdAt: 0,
+    id: 1, name: 'default', modelId: 1, method: 'elder', config: { numExperts: 4 }, settings: { numExperts: 4 }, notes: '', tags: [], createdAt: 0,
     counts: { queued: 0, applied: 0, failed: 0, disabled: 0, rolled_back: 0 }
   },
   job: null,

@@ -32,6 +32,8 @@ describe('openWorkspace', () => {
       const status = ok(await svc['app.status']({}))
       expect(status.model).toMatchObject({ path: modelDir, name: basename(modelDir), nLayer: 2, nEmbd: 64, vocabSize: 512 })
       expect(status.experiment).toMatchObject({ name: basename(modelDir), method: 'elder', config: {}, counts: { queued: DEFAULT_QUEUED_EDITS } })
+      // The settings the engine runs with: the default method's, every field filled.
+      expect(status.experiment?.settings).toMatchObject({ preset: 'elder', numExperts: 8, routing: 'preset', discriminator: 'key' })
       expect(status.backend).toMatch(/^backend wasm/)
       const exp = status.experiment!
       const queued = ok(await svc['edits.list']({ experimentId: exp.id, limit: 100 })).rows
