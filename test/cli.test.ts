@@ -4,6 +4,9 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { FIXTURE, tinyModelDir } from './helpers/tiny-model'
 
+const WORLD = 'resources/models/tiny-world'
+const BENCH = ['bench', 'edit', '--model', WORLD, '--suite', `${WORLD}/edits.jsonl`, '--edits', '1']
+
 function elder(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src-main/cli.ts', ...args], {
     encoding: 'utf8',
@@ -36,7 +39,11 @@ describe('elder CLI', () => {
     [['inspect', 'logits', '--model', FIXTURE, '--ids', '9999'], /token id 9999 is outside the vocabulary \(512\)/],
     [['generate', '--model', FIXTURE, '--prompt', 'x'], /no tokenizer in/],
     [['frobnicate'], /unknown command "frobnicate"/],
-    [['generate', '--bogus-flag'], /Unknown option '--bogus-flag'/]
+    [['generate', '--bogus-flag'], /Unknown option '--bogus-flag'/],
+    [[...BENCH, '--config', '{lr: 1'], /--config must be a JSON object of editor settings/],
+    [[...BENCH, '--config', '{"rehearsal": -1}'], /ELDER config field "rehearsal"/],
+    [[...BENCH, '--preset', 'grace'], /ELDER config field "preset"/],
+    [[...BENCH, '--protocol', 'mine'], /--protocol must be default or paper, got "mine"/]
   ])('%j → exit 2 with a one-line error and no stack trace', (args, message) => {
     const r = elder(...args)
     expect(r.code).toBe(2)
