@@ -43,9 +43,9 @@ export const ElderConfigSchema = z
      * and served through its label's fixed preset allocation, each chosen expert weighted 1/k — nothing can drift.
      */
     routing: z.enum(['router', 'preset']).default('preset'),
-    /** Earlier, still-active edits replayed with every training step (a fixed number: cost does not grow). */
+    /** Earlier, still-active edits replayed with every training step, per edit in the batch (cost does not grow with history). */
     rehearsal: z.number().int().min(0).max(256).default(8),
-    /** Earlier edits checked (forward only) after each batch; those that slipped are rehearsed first. */
+    /** Earlier edits checked (forward only) after each batch, per edit in it; those that slipped are rehearsed first. */
     rehearsalCheck: z.number().int().min(0).max(4096).default(32),
     /** Weight of the guided (pre-assignment) loss. */
     lambda: z.number().min(0).default(0.01),

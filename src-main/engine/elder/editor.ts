@@ -254,11 +254,13 @@ export class ElderEditor {
   }
 
   /**
-   * Earlier edits to replay with a batch: up to `rehearsal` live rows, slipped ones first (all but two places, so
+   * Earlier edits to replay with a batch: up to `rehearsal` live rows per edit in it, slipped ones first (all but two places, so
    * a few random rows keep being refreshed), the rest drawn at random; never a row of the same fact as the batch.
    */
   private pickRehearsal(edits: readonly EditRow[], batchId: number): RowRef[] {
-    const R = this.config.rehearsal
+    // Per edit in the batch, so a batch of 4 edits replays as much per edit as 4 batches of one (up to 8 edits'
+    // worth: a step's cost grows with its rows).
+    const R = this.config.rehearsal * Math.min(edits.length, 8)
     if (R === 0) return []
     const ok = (ref: RowRef): boolean => !edits.some((e) => sameFact(e, this.queries.meta(ref)))
     const live = this.queries.live().filter(ok)
@@ -285,9 +287,9 @@ export class ElderEditor {
     }
   }
 
-  /** Forward-only check of the next `rehearsalCheck` live rows (rotating): slipped rows are queued for rehearsal. */
-  private checkEarlier(): void {
-    const W = this.config.rehearsalCheck
+  /** Forward-only check of the next `rehearsalCheck` live rows per edit of the batch (rotating): slipped rows are queued for rehearsal. */
+  private checkEarlier(edits: number): void {
+    const W = this.config.rehearsalCheck * edits
     if (W === 0 || this.config.routing !== 'preset') return
     const live = this.queries.live()
     if (live.length === 0) return
@@ -419,7 +421,7 @@ export class ElderEditor {
     // The last forward ran before the last update: a rehearsed row right there is right now, near enough.
     this.markRows(replay, rows, pred, E)
     this.nextBatchId = Math.max(this.nextBatchId, batchId + 1)
-    this.checkEarlier()
+    this.checkEarlier(E)
     return {
       batchId,
       losses,
