@@ -4,7 +4,7 @@
 //   inspect logits --model DIR --ids 1,2,3
 //   generate --model DIR --prompt TEXT [--max-new-tokens N]
 //   eval --model DIR --suite FILE [--limit N] [--json]
-//   bench edit --model DIR --suite FILE --edits N [--method elder|base] [--batch-size B] [--seed S]
+//   bench edit --model DIR --suite FILE --edits N [--method NAME|base] [--batch-size B] [--seed S]
 //              [--retention FILE] [--zsre-target alt|answers] [--curve-every M] [--json]
 //              [--protocol default|paper] [--preset elder|elder-paper] [--config JSON] [--discriminator code|code+query|key] [--eps E]
 //              [--query-radius R]
@@ -13,8 +13,9 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { BackendError, describeBackend, initBackend } from './engine/backend'
-import { ElderConfigError } from './engine/elder/config'
-import { predict } from './engine/elder/infer'
+import { methodNames } from './engine/methods'
+import { MethodConfigError, MethodUnsupportedError } from './engine/methods/editor'
+import { predict } from './engine/methods/infer'
 import { RowError } from './engine/elder/rows'
 import { defaultCacheDir } from './engine/eval/base-cache'
 import { runEditBench } from './engine/eval/bench'
@@ -36,7 +37,7 @@ const USAGE = `usage: elder <command> [options]
   inspect logits --model DIR --ids 1,2,3
   generate --model DIR --prompt TEXT [--max-new-tokens N]
   eval --model DIR --suite FILE [--limit N] [--json]
-  bench edit --model DIR --suite FILE --edits N [--method elder|base] [--batch-size B] [--seed S]
+  bench edit --model DIR --suite FILE --edits N [--method NAME|base] [--batch-size B] [--seed S]
              [--retention FILE] [--zsre-target alt|answers] [--curve-every M] [--json]
              [--protocol default|paper] [--preset elder|elder-paper] [--config JSON] [--discriminator code|code+query|key] [--eps E]
              [--query-radius R]`
@@ -189,7 +190,8 @@ function editorConfig(o: Opts): Record<string, unknown> {
 
 async function benchEdit(o: Opts): Promise<void> {
   const method = o.method ?? 'elder'
-  if (method !== 'elder' && method !== 'base') throw new UsageError(`--method must be elder or base, got "${method}"`)
+  const known = [...methodNames(), 'base']
+  if (!known.includes(method)) throw new UsageError(`--method must be one of ${known.join(', ')}, got "${method}"`)
   const modelDir = need(o, 'model')
   const base = await loadModel(modelDir)
   const suite = await readSuite(need(o, 'suite'), o['zsre-target'])
@@ -257,7 +259,8 @@ const USER_ERRORS = [
   ModelConfigError,
   SafetensorsError,
   TokenizerError,
-  ElderConfigError,
+  MethodConfigError,
+  MethodUnsupportedError,
   RowError,
   ImportError,
   ServeUsageError,

@@ -153,6 +153,9 @@ export interface StatusView {
   version: string
 }
 
+/** The editing methods an experiment can use (the engine's registry holds the same names; a test checks). */
+export const EDIT_METHODS = ['elder'] as const
+
 /**
  * The largest edit file, in bytes, whoever reads it: the CLI from disk, the app and the HTTP API from a request.
  * One limit, so a file that imports in one place imports in all. It is this size and not larger because the app and
@@ -200,7 +203,7 @@ export const contract = {
   'experiments.list': { req: z.object({}).strict(), res: {} as ExperimentView[] },
   'experiments.create': {
     req: z
-      .object({ name: text(200), modelId: id, method: z.literal('elder').default('elder'), config: z.record(z.string(), z.unknown()).default({}) })
+      .object({ name: text(200), modelId: id, method: z.enum(EDIT_METHODS).default('elder'), config: z.record(z.string(), z.unknown()).default({}) })
       .strict(),
     res: {} as ExperimentView
   },

@@ -1,14 +1,13 @@
-// The engine side of the protocol: one loaded base model and one ELDER editor, driven by typed requests.
+// The engine side of the protocol: one loaded base model and one editor of any registered method, driven by typed
+// requests. A thin dispatcher (requests, replies, progress): what an editor shows or stores is the method's own.
 // Runs inside the engine process (engine-worker.ts); it holds every tensor, so a crash here costs one job.
 import { join } from 'node:path'
 import { describeBackend, initBackend } from '../engine/backend'
-import { hamming, unpackCode, type Code } from '../engine/elder/codes'
-import { ElderConfigError } from '../engine/elder/config'
-import { DeferralTable } from '../engine/elder/deferral'
-import { EditCancelledError, ElderEditor } from '../engine/elder/editor'
-import { predict, scoreRows, type RowScore } from '../engine/elder/infer'
 import { RowError } from '../engine/elder/rows'
-import { editorFromState, exportState, StateError } from '../engine/elder/state'
+import { createEditor, restoreEditor } from '../engine/methods'
+import { EditCancelledError, MethodConfigError, MethodUnsupportedError, type Editor, type RowScore } from '../engine/methods/editor'
+import { predict, scoreRows } from '../engine/methods/infer'
+import { StateError } from '../engine/methods/state'
 import { evaluateEdits, localityReference, type Score } from '../engine/eval/metrics'
 import { ModelConfigError } from '../engine/model/config'
 import { loadModel, ModelLoadError, readConfig, sha256File, type LoadedModel } from '../engine/model/load'
@@ -39,7 +38,7 @@ const EVAL_CHUNK = 50
 
 export class EngineSession {
   private base: LoadedModel | null = null
-  private editor: ElderEditor | null = null
+  private editor: Editor | null = null
   private readonly running = new Map<number, AbortController>()
   private readonly ready: Promise<void>
 
@@ -107,13 +106,11 @@ export class EngineSession {
         this.base = null
         this.base = await loadModel(modelDir)
       }
-      const editor = state
-        ? editorFromState(this.base, readVerified(state.file, state.sha256))
-        : new ElderEditor(this.base, config)
+      const editor = state ? restoreEditor(this.base, readVerified(state.file, state.sha256)) : createEditor(this.base, config)
       if (renumber.length > 0) editor.renumber(new Map(renumber))
       this.editor = editor
       syncDisabled(editor, disabled)
-      return { owners: editor.table.owners(), rows: editor.table.size }
+      return { owners: editor.owners(), rows: editor.rowCount }
     },
 
     apply: async ({ batchId, edits, checkpointFile }, ctx) => {
@@ -127,7 +124,7 @@ export class EngineSession {
           ctx.progress(p.step, p.maxSteps, p.loss)
         }
       })
-      const bytes = exportState(editor)
+      const bytes = editor.exportState()
       let sha256: string
       try {
         sha256 = writeFileAtomic(checkpointFile, bytes)
@@ -158,14 +155,7 @@ export class EngineSession {
         ({ answer: p.answer, top5: p.top5.map((t) => ({ token: t.token, prob: t.prob })) })
       return {
         base: plain.map(row),
-        edited: edited.map((p): EditedPredictionRow => ({
-          ...row(p),
-          code: p.code ? codeBits(p.code, editor.L, editor.config.numExperts) : '',
-          nearestDistance: Number.isFinite(p.nearest) ? p.nearest : null,
-          // The edit that serves the prompt when the scope decision names one; else the nearest stored code.
-          nearest: p.matched ? { batchId: p.matched.owner, row: p.matched.row } : p.code && editor.config.discriminator !== 'key' ? nearestRow(editor, p.code) : null,
-          deferred: p.deferred
-        }))
+        edited: edited.map((p): EditedPredictionRow => ({ ...row(p), ...editor.details(p), deferred: p.deferred }))
       }
     },
 
@@ -206,12 +196,12 @@ export class EngineSession {
     },
 
     saveState: async ({ file }) => {
-      const bytes = exportState(this.mustEditor())
+      const bytes = this.mustEditor().exportState()
       return { file, sha256: writeFileAtomic(file, bytes), bytes: bytes.length }
     }
   }
 
-  private mustEditor(): ElderEditor {
+  private mustEditor(): Editor {
     if (!this.editor) throw new EngineFault('no_editor', 'no editor is loaded in the engine (send a load request first)')
     return this.editor
   }
@@ -223,36 +213,12 @@ export class EngineSession {
 }
 
 /** The database's disabled set is the truth; the state file's flags may be older. */
-function syncDisabled(editor: ElderEditor, disabled: number[]): void {
+function syncDisabled(editor: Editor, disabled: number[]): void {
   const off = new Set(disabled)
-  for (const owner of editor.table.owners()) {
+  for (const owner of editor.owners()) {
     if (off.has(owner)) editor.disableBatch(owner)
     else editor.enableBatch(owner)
   }
-}
-
-/** L×N bits, layer-major, as '0'/'1'. */
-function codeBits(code: Code, L: number, N: number): string {
-  return unpackCode(code, L, N).map((experts) => Array.from({ length: N }, (_, e) => (experts.includes(e) ? '1' : '0')).join('')).join('')
-}
-
-/** The enabled stored row nearest to `code` (first one at the minimum distance), as (owner, row in owner). */
-function nearestRow(editor: ElderEditor, code: Code): { batchId: number; row: number } | null {
-  let best: { batchId: number; row: number } | null = null
-  let bestD = Infinity
-  let owner = NaN
-  let row = 0
-  for (const e of editor.table.entries()) {
-    row = e.owner === owner ? row + 1 : 0
-    owner = e.owner
-    if (!e.enabled) continue
-    const d = hamming(code, e.code)
-    if (d < bestD) {
-      bestD = d
-      best = { batchId: e.owner, row }
-    }
-  }
-  return best
 }
 
 /** Weighted means over chunks. */
@@ -297,7 +263,7 @@ function toErrorData(e: unknown): EngineErrorData {
   if (e instanceof EditCancelledError) return { code: 'cancelled', message }
   if (e instanceof CheckpointFileError) return { code: 'checkpoint', message }
   if (e instanceof StateError) return { code: 'state', message }
-  if (e instanceof ElderConfigError) return { code: 'config', message }
+  if (e instanceof MethodConfigError || e instanceof MethodUnsupportedError) return { code: 'config', message }
   if (e instanceof RowError) return { code: 'rows', message }
   if ([ModelLoadError, ModelConfigError, SafetensorsError, TokenizerError].some((C) => e instanceof C)) return { code: 'model', message }
   if (typeof (e as { code?: unknown })?.code === 'string') return { code: 'io', message }

@@ -20,7 +20,8 @@ export function wantedKey(ctx: Ctx, experimentId: number): { key: LoadedKey; con
   const cp = latestActiveCheckpoint(ctx.db, experimentId)
   return {
     key: { experimentId, modelPath: model.path, checkpointId: cp?.id ?? null, disabled: disabledBatchIds(ctx, experimentId) },
-    config: exp.config,
+    // The engine picks the editor by the config's method; the experiment's column is the truth.
+    config: { ...exp.config, method: exp.method },
     state: cp ? { file: absPath(ctx, cp.file), sha256: cp.sha256 } : null
   }
 }

@@ -7,7 +7,8 @@ import {
   contract, describeIssues, METHODS, type ImportReport, type JobView, type Method, type ParsedReq, type Res, type Result, type ServiceApi,
   type StatusView, type WorkspaceEvent
 } from '../../src-preload/contract'
-import { ElderConfigError, parseElderConfig } from '../engine/elder/config'
+import { parseMethodConfig } from '../engine/methods/configs'
+import { MethodConfigError } from '../engine/methods/editor'
 import type { ZsreTarget } from '../importers'
 import { EngineHost } from '../jobs/host'
 import { JobQueue } from '../jobs/queue'
@@ -110,9 +111,13 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     'experiments.list': () => listExperiments(ctx.db).map((e) => experimentView(ctx.db, e)),
     'experiments.create': ({ name, modelId, method, config }) => {
       try {
-        parseElderConfig(config)
+        // The experiment's method decides which settings are valid; a config naming another method is refused.
+        if (config.method !== undefined && config.method !== method) {
+          throw new MethodConfigError(`config field "method": "${String(config.method)}" is not the experiment's method "${method}"`)
+        }
+        parseMethodConfig({ ...config, method })
       } catch (e) {
-        if (e instanceof ElderConfigError) throw fail('invalid_request', e.message)
+        if (e instanceof MethodConfigError) throw fail('invalid_request', e.message)
         throw e
       }
       return experimentView(ctx.db, createExperiment(ctx.db, { name, modelId, method, config }))

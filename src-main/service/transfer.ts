@@ -151,7 +151,7 @@ export async function importAdapter(ctx: Ctx, experimentId: number, name: string
     return await ctx.lock.run(async () => {
       // 1. The engine checks the state (checksum, base model, sizes) before the database changes at all.
       ctx.loaded = null
-      await ctx.host.request('load', { modelDir: model.path, config: header.experiment.config, state: { file: staged.abs, sha256 }, disabled: [], renumber: [] })
+      await ctx.host.request('load', { modelDir: model.path, config: { ...header.experiment.config, method: header.experiment.method }, state: { file: staged.abs, sha256 }, disabled: [], renumber: [] })
       // 2. History, in one transaction.
       const { db } = ctx
       const { exp, owners } = db.transaction(() => {
@@ -177,7 +177,7 @@ export async function importAdapter(ctx: Ctx, experimentId: number, name: string
       const last = owners.at(-1)?.[1] ?? null
       let row
       try {
-        await ctx.host.request('load', { modelDir: model.path, config: header.experiment.config, state: { file: staged.abs, sha256 }, disabled, renumber: owners })
+        await ctx.host.request('load', { modelDir: model.path, config: { ...header.experiment.config, method: header.experiment.method }, state: { file: staged.abs, sha256 }, disabled, renumber: owners })
         const cp = newCheckpointPath(ctx, exp.id, last)
         const written = await ctx.host.request('saveState', { file: cp.abs })
         row = recordCheckpoint(db, { experimentId: exp.id, afterBatchId: last, file: cp.rel, sha256: written.sha256, bytes: written.bytes })

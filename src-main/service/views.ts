@@ -1,7 +1,7 @@
 // Store rows → the contract's views. Pure functions of the database; no engine, no events.
 import { basename } from 'node:path'
 import type Database from 'better-sqlite3'
-import { parseElderConfig } from '../engine/elder/config'
+import { parseMethodConfig } from '../engine/methods/configs'
 import type { BatchView, EditView, ExperimentView, ModelView } from '../../src-preload/contract'
 import {
   countEditsByStatus, getEdit, listBatches, type BatchWithEdits, type Edit, type Experiment, type Model
@@ -18,7 +18,7 @@ export function modelView(m: Model): ModelView {
 
 export function experimentView(db: Database.Database, e: Experiment): ExperimentView {
   return {
-    id: e.id, name: e.name, modelId: e.modelId, method: e.method, config: e.config, settings: parseElderConfig(e.config),
+    id: e.id, name: e.name, modelId: e.modelId, method: e.method, config: e.config, settings: parseMethodConfig({ ...e.config, method: e.method }),
     notes: e.notes, tags: e.tags,
     createdAt: e.createdAt, counts: countEditsByStatus(db, e.id)
   }

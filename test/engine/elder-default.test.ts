@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../src-main/engine/backend'
 import { parseElderConfig } from '../../src-main/engine/elder/config'
 import { ElderEditor } from '../../src-main/engine/elder/editor'
-import { promptLogits, scoreRows } from '../../src-main/engine/elder/infer'
+import { promptLogits, scoreRows } from '../../src-main/engine/methods/infer'
 import { editorFromState, exportState } from '../../src-main/engine/elder/state'
 import { loadModel, type LoadedModel } from '../../src-main/engine/model/load'
 

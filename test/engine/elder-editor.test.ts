@@ -2,9 +2,11 @@
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../src-main/engine/backend'
-import { ElderEditor, EditCancelledError } from '../../src-main/engine/elder/editor'
-import { promptLogits, scoreRows } from '../../src-main/engine/elder/infer'
-import { editorFromState, exportState, importState, StateError } from '../../src-main/engine/elder/state'
+import { ElderEditor } from '../../src-main/engine/elder/editor'
+import { EditCancelledError } from '../../src-main/engine/methods/editor'
+import { promptLogits, scoreRows } from '../../src-main/engine/methods/infer'
+import { editorFromState, exportState, importState } from '../../src-main/engine/elder/state'
+import { StateError } from '../../src-main/engine/methods/state'
 import { loadModel, type LoadedModel } from '../../src-main/engine/model/load'
 import { tinyModelDir } from '../helpers/tiny-model'
 
@@ -134,6 +136,21 @@ describe('ELDER editor', () => {
     const run = e.applyBatch([EDITS[1]], { signal: ctl.signal, onProgress: (p) => p.step === 3 && ctl.abort() })
     await expect(run).rejects.toBeInstanceOf(EditCancelledError)
     expect(Buffer.from(exportState(e)).equals(Buffer.from(snapshot))).toBe(true)
+    e.dispose()
+  })
+
+  // Issue 12's reproduction: the workspace once renumbered the deferral table only, so a later batch with the old
+  // id trained and then failed on the query table. renumber(map) rewrites every table the editor keeps.
+  it('renumber moves a batch in the code table and the query table, so the old id is free again', async () => {
+    const e = new ElderEditor(base, { maxSteps: 2 })
+    const queryOwners = (): number[] => e.queries.live().map((r) => r.owner)
+    await e.applyBatch([EDITS[0]], { batchId: 10 })
+    e.renumber(new Map([[10, 3]]))
+    expect(e.owners()).toEqual([3])
+    expect(queryOwners()).toEqual([3])
+    await e.applyBatch([EDITS[1]], { batchId: 10 })
+    expect(e.owners()).toEqual([3, 10])
+    expect(queryOwners().sort((a, b) => a - b)).toEqual([3, 10])
     e.dispose()
   })
 })

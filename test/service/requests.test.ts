@@ -51,7 +51,7 @@ describe('request validation', () => {
     ['jobs.apply', { experimentId: 1, batchSize: 1 }, /batches/],
     ['probe', { experimentId: 1, prompts: Array.from({ length: 101 }, () => 'p') }, /prompts/],
     ['rollback.revertTo', { batchId: -3 }, /batchId/],
-    ['experiments.create', { name: 'x', modelId: 1, method: 'grace' }, /method/],
+    ['experiments.create', { name: 'x', modelId: 1, method: 'no-such-method' }, /method/],
     ['edits.import', { experimentId: 1, file: { name: 'a.jsonl' } }, /file: give the file as bytes \(base64\) or as content/],
     ['import.adapter', { experimentId: 1.5, name: 'a', base64: '' }, /experimentId/]
   ])('%s %j → invalid_request naming the field', async (m, req, field) => {
@@ -66,6 +66,9 @@ describe('request validation', () => {
     expect(r).toEqual({ ok: false, error: { code: 'invalid_request', message: 'ELDER config field "topK": topK must be smaller than numExperts' } })
     const unknown = await svc['experiments.create']({ name: 'bad', modelId, config: { learningRate: 1 } })
     expect(unknown.ok ? null : unknown.error.code).toBe('invalid_request')
+    // The experiment's method decides which settings are valid; a config naming another method is refused.
+    const other = await svc['experiments.create']({ name: 'bad', modelId, method: 'elder', config: { method: 'lora' } })
+    expect(other.ok ? null : other.error.message).toMatch(/"method"/)
   })
 
   it('valid requests for missing rows are not_found, and nothing is queued', async () => {

@@ -5,6 +5,7 @@
 //                   allocation, the scope is decided on the frozen routing query (nearest stored edit, cosine radius,
 //                   gated on the base model's answer token), a bounded rehearsal of earlier edits, training to CE < 0.02.
 import { z } from 'zod'
+import { MethodConfigError } from '../methods/editor'
 
 export const ElderConfigSchema = z
   .object({
@@ -83,7 +84,7 @@ export const ELDER_PAPER = {
 
 export type ElderConfigInput = z.input<typeof ElderConfigSchema>
 
-export class ElderConfigError extends Error {
+export class ElderConfigError extends MethodConfigError {
   override name = 'ElderConfigError'
 }
 

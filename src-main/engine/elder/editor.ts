@@ -28,37 +28,16 @@ import { MoLora } from './molora'
 import { AllocationPresets } from './presets'
 import { QueryTable, sameFact, type RowRef } from './query-table'
 import { encodeRows, type EncodedRows, type PromptTarget } from './rows'
+import { elderPredict, elderPromptLogits, elderScore } from './infer'
+import { exportState } from './state'
+import {
+  EditCancelledError, type ApplyOptions, type BatchReport, type Editor, type EditorModel, type EditRow, type Prediction,
+  type PredictionDetails, type RowScore
+} from '../methods/editor'
+import { codeBits, nearestRow } from './probe'
 
-/** An edit as the editor takes it: subject and relation (when known) let a later edit of the same fact replace it. */
-export interface EditRow extends PromptTarget {
-  subject?: string
-  relation?: string
-}
 
-export interface StepProgress {
-  step: number // 1-based
-  maxSteps: number
-  loss: number
-  lmLoss: number
-}
-
-export interface ApplyOptions {
-  signal?: AbortSignal
-  onProgress?: (p: StepProgress) => void
-  /** Owner id of the batch's codes in the deferral table (the workspace's batch id); default: next free id. */
-  batchId?: number
-}
-
-export interface BatchResult {
-  batchId: number
-  losses: number[]
-  steps: number
-  earlyStopped: boolean
-  wallMs: number
-  /** The stored allocation code of every row, in row order. */
-  codes: Code[]
-  /** The pre-assigned allocation of every row (guided-loss target). */
-  presets: Code[]
+export interface BatchResult extends BatchReport {
   /** Earlier edit rows replayed with this batch. */
   rehearsed: RowRef[]
   /** Earlier edits this batch replaced (same prompt, or same subject and relation). */
@@ -77,21 +56,12 @@ export interface Routing {
   matched: Array<RowRef | null>
 }
 
-export class EditCancelledError extends Error {
-  override name = 'EditCancelledError'
-}
-
-export interface EditorModel {
-  model: Gpt2
-  tokenizer: TextTokenizer
-  contentHash: string
-}
-
 const refKey = (r: RowRef): string => `${r.owner}:${r.row}`
 
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
-export class ElderEditor {
+export class ElderEditor implements Editor {
+  readonly method = 'elder'
   readonly config: ElderConfig
   readonly first: number
   readonly L: number
@@ -462,6 +432,45 @@ export class ElderEditor {
   enableBatch(batchId: number): void {
     this.table.enableBatch(batchId)
     this.queries.setEnabled(batchId, true)
+  }
+
+  score(items: readonly PromptTarget[]): RowScore[] {
+    return elderScore(this, items)
+  }
+
+  predict(prompts: readonly string[], maxNewTokens: number): Prediction[] {
+    return elderPredict(this, prompts, maxNewTokens)
+  }
+
+  promptLogits(prompts: readonly string[]): Float32Array {
+    return elderPromptLogits(this, prompts)
+  }
+
+  details(p: Prediction): PredictionDetails {
+    return {
+      code: p.code ? codeBits(p.code, this.L, this.config.numExperts) : '',
+      nearestDistance: Number.isFinite(p.nearest) ? p.nearest : null,
+      // The edit that serves the prompt when the scope decision names one; else the nearest stored code.
+      nearest: p.matched
+        ? { batchId: p.matched.owner, row: p.matched.row }
+        : p.code && this.config.discriminator !== 'key' ? nearestRow(this.table, p.code) : null
+    }
+  }
+
+  owners(): number[] {
+    return this.table.owners()
+  }
+
+  get rowCount(): number {
+    return this.table.size
+  }
+
+  paramCount(): number {
+    return this.trainable().reduce((a, v) => a + v.size, 0)
+  }
+
+  exportState(): Uint8Array {
+    return exportState(this)
   }
 
   dispose(): void {

@@ -1,22 +1,13 @@
-// Editor state as one versioned, checksummed file: every adapter and router weight as F32 safetensors, and the
-// config, allocation presets, stored codes and base-model hash as JSON in the safetensors metadata.
-// The checksum (sha256 over every tensor's bytes, in name order, plus the metadata JSON) is checked on import, so
-// a flipped byte anywhere is refused rather than loaded as a silently different editor.
-import { createHash } from 'node:crypto'
+// ELDER's editor state (methods/state.ts is the checksummed container): every adapter and router weight, and the
+// config, allocation presets, stored codes and queries as JSON in the metadata.
 import * as tf from '@tensorflow/tfjs'
-import { encodeSafetensors, parseSafetensors, SafetensorsError } from '../model/safetensors'
+import { readState, StateError, writeState, type ParsedState } from '../methods/state'
 import { parseElderConfig } from './config'
 import { DeferralTable, type DeferralTableJSON } from './deferral'
-import { ElderEditor, type EditorModel } from './editor'
+import { ElderEditor } from './editor'
+import type { EditorModel } from '../methods/editor'
 import { AllocationPresets, type AllocationPresetsJSON } from './presets'
 import { QueryTable, type QueryTableJSON } from './query-table'
-
-const FORMAT = 'elder-workbench/editor-state'
-const VERSION = '1'
-
-export class StateError extends Error {
-  override name = 'StateError'
-}
 
 function tensorNames(L: number): string[] {
   const names: string[] = []
@@ -30,67 +21,21 @@ function editorTensors(e: ElderEditor): tf.Variable[] {
   return [...t, e.molora.routerW, e.molora.routerB]
 }
 
-function checksum(tensors: Array<{ name: string; data: Float32Array }>, meta: Record<string, string>): string {
-  const h = createHash('sha256')
-  for (const t of [...tensors].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    h.update(t.name)
-    h.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength))
-  }
-  h.update(JSON.stringify(Object.entries(meta).sort()))
-  return h.digest('hex')
-}
-
 export function exportState(e: ElderEditor): Uint8Array {
   const names = tensorNames(e.L)
   const queries = e.queries.toJSON()
   const tensors = [
-    ...editorTensors(e).map((v, i) => ({
-      name: names[i],
-      dtype: 'F32' as const,
-      shape: v.shape,
-      data: v.dataSync() as Float32Array
-    })),
-    { name: 'edit_queries', dtype: 'F32' as const, shape: [e.queries.size, e.queries.D], data: queries.vectors }
+    ...editorTensors(e).map((v, i) => ({ name: names[i], shape: v.shape, data: v.dataSync() as Float32Array })),
+    { name: 'edit_queries', shape: [e.queries.size, e.queries.D], data: queries.vectors }
   ]
-  const meta: Record<string, string> = {
-    format: FORMAT,
-    version: VERSION,
-    base_model_sha256: e.base.contentHash,
+  return writeState(e.base, tensors, {
     config: JSON.stringify(e.config),
     presets: JSON.stringify(e.presets.toJSON()),
     codes: JSON.stringify(e.table.toJSON()),
     queries: JSON.stringify(queries.json),
     next_batch_id: String(e.nextBatchId),
     enabled: String(e.enabled)
-  }
-  return encodeSafetensors(tensors, { ...meta, sha256: checksum(tensors, meta) })
-}
-
-interface ParsedState {
-  meta: Record<string, string>
-  tensors: Map<string, { shape: number[]; data: Float32Array }>
-}
-
-function parse(bytes: Uint8Array, base: EditorModel): ParsedState {
-  let contents
-  try {
-    contents = parseSafetensors(bytes, {}, 'editor state')
-  } catch (err) {
-    if (err instanceof SafetensorsError) throw new StateError(`not a valid editor state: ${err.message}`)
-    throw err
-  }
-  const { sha256, ...meta } = contents.metadata
-  if (meta.format !== FORMAT) throw new StateError(`not an editor state (format "${meta.format ?? '?'}")`)
-  if (meta.version !== VERSION) throw new StateError(`editor state version ${meta.version} is not supported (${VERSION})`)
-  const list = [...contents.tensors].map(([name, t]) => ({ name, data: t.data }))
-  if (sha256 !== checksum(list, meta)) throw new StateError('editor state checksum mismatch: the file is corrupt')
-  if (meta.base_model_sha256 !== base.contentHash) {
-    throw new StateError(
-      `editor state belongs to base model ${meta.base_model_sha256.slice(0, 12)}…, ` +
-        `not to the loaded one (${base.contentHash.slice(0, 12)}…)`
-    )
-  }
-  return { meta, tensors: contents.tensors }
+  })
 }
 
 /** A state's config; states written before presets existed ran the paper's method. */
@@ -127,7 +72,7 @@ function load(e: ElderEditor, s: ParsedState): void {
 
 /** Replaces an editor's state with a saved one (same base model and same sizes, or a clear error). */
 export function importState(e: ElderEditor, bytes: Uint8Array): void {
-  const s = parse(bytes, e.base)
+  const s = readState(bytes, e.base)
   const saved = parseElderConfig(savedConfig(s))
   const c = e.config
   if (saved.numExperts !== c.numExperts || saved.rank !== c.rank || saved.layers !== c.layers || saved.topK !== c.topK) {
@@ -138,7 +83,11 @@ export function importState(e: ElderEditor, bytes: Uint8Array): void {
 
 /** A new editor with the saved config and state. */
 export function editorFromState(base: EditorModel, bytes: Uint8Array): ElderEditor {
-  const s = parse(bytes, base)
+  return elderFromState(base, readState(bytes, base))
+}
+
+/** An ELDER editor from a checked state (the registry's fromState). */
+export function elderFromState(base: EditorModel, s: ParsedState): ElderEditor {
   const e = new ElderEditor(base, savedConfig(s))
   try {
     load(e, s)

@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import type { EditorModel } from '../elder/editor'
-import { scoreRows } from '../elder/infer'
+import type { EditorModel } from '../methods/editor'
+import { scoreRows } from '../methods/infer'
 import type { PromptTarget } from '../elder/rows'
 
 export function defaultCacheDir(): string {

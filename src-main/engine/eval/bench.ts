@@ -2,21 +2,22 @@
 // Used by `elder bench edit` (and later by the UI's method comparison). Timing is per batch, reported per edit.
 import * as tf from '@tensorflow/tfjs'
 import { backendInfo } from '../backend'
-import { ElderEditor, type EditorModel } from '../elder/editor'
-import { exportState } from '../elder/state'
-import type { ElderConfig, ElderConfigInput } from '../elder/config'
 import type { PromptTarget } from '../elder/rows'
+import type { Editor, EditorModel } from '../methods/editor'
+import { createEditor, type MethodConfig } from '../methods'
 import { basePredictions } from './base-cache'
 import { evaluateEdits, type EditMetrics, type Score, type SuiteRecord } from './metrics'
 
-export type BenchMethod = 'elder' | 'base'
+/** A registered method's name, or 'base' for the unedited model. */
+export type BenchMethod = string
 
 export interface BenchOptions {
   method: BenchMethod
   edits: number
   batchSize: number
   seed: number
-  config?: ElderConfigInput
+  /** The method's settings (`method` is taken from `method`). */
+  config?: Record<string, unknown>
   retention?: PromptTarget[]
   /**
    * The paper's protocol (its appendix): the first half of each fact's rephrases are trained with it, and only the
@@ -37,8 +38,8 @@ export interface BenchResult {
   edits: number
   batch_size: number
   protocol: string
-  /** The editor's full settings (null for method base). */
-  elder_config: ElderConfig | null
+  /** The editor's full settings, whatever its method (null for method base; the name predates other methods). */
+  elder_config: MethodConfig | null
   reliability_em: number
   reliability_tok: number
   generalization_em: number
@@ -62,6 +63,8 @@ export interface BenchResult {
   rss_growth_pct: number
   /** Growth of the editor's state file per edit (stored queries, codes, texts), in bytes. */
   state_bytes_per_edit: number
+  /** Size of the editor's state file after the last edit (0 for method base). */
+  stored_bytes_after: number
   tensors_before: number
   tensors_after: number
   /** Running curve (when curveEvery > 0): metrics over the edits applied so far. */
@@ -79,8 +82,7 @@ const quantile = (xs: number[], q: number): number => {
 const refCount = (records: readonly SuiteRecord[], n: number): number =>
   records.slice(0, n).reduce((a, r) => a + r.locality.length, 0)
 
-const paramCount = (e: ElderEditor | null): number =>
-  e ? e.trainable().reduce((a, v) => a + v.size, 0) : 0
+const paramCount = (e: Editor | null): number => e?.paramCount() ?? 0
 
 export async function runEditBench(
   base: EditorModel & { dir: string },
@@ -111,9 +113,9 @@ export async function runEditBench(
       }
     }
   }
-  const editor = o.method === 'elder' ? new ElderEditor(base, { ...o.config, seed: o.seed }) : null
+  const editor = o.method === 'base' ? null : createEditor(base, { ...o.config, method: o.method, seed: o.seed })
   const params = paramCount(editor)
-  const stateBytesBefore = editor ? exportState(editor).length : 0
+  const stateBytesBefore = editor ? editor.exportState().length : 0
   const tensorsBefore = tf.memory().numTensors
   // RSS growth is measured from the end of the first batch: before it the wasm heap has not grown to a training
   // step's working set yet, and that one-off growth says nothing about whether memory climbs with history.
@@ -151,7 +153,8 @@ export async function runEditBench(
   }
   const tensorsAfter = tf.memory().numTensors
   // What the workspace stores per edit beyond the fixed weights: queries, codes, texts, answers (the state file).
-  const stateBytesPerEdit = editor ? (exportState(editor).length - stateBytesBefore) / records.length : 0
+  const stateBytesAfter = editor ? editor.exportState().length : 0
+  const stateBytesPerEdit = editor ? (stateBytesAfter - stateBytesBefore) / records.length : 0
   const metrics = evaluateEdits(base, editor, records, { localityRef, retention })
   const result: BenchResult = {
     method: o.method,
@@ -160,7 +163,7 @@ export async function runEditBench(
     edits: records.length,
     batch_size: o.batchSize,
     protocol: o.trainHalfRephrases ? 'paper: half of the rephrases trained' : 'rephrases never trained',
-    elder_config: editor ? editor.config : null,
+    elder_config: editor ? (editor.config as MethodConfig) : null,
     reliability_em: metrics.reliability.exact_match,
     reliability_tok: metrics.reliability.token_accuracy,
     generalization_em: metrics.generalization.exact_match,
@@ -184,6 +187,7 @@ export async function runEditBench(
     peak_rss_mb: Math.round(peakRss / 2 ** 20),
     rss_growth_pct: Number((((peakRss - rssStart) / rssStart) * 100).toFixed(1)),
     state_bytes_per_edit: Math.round(stateBytesPerEdit),
+    stored_bytes_after: stateBytesAfter,
     tensors_before: tensorsBefore,
     tensors_after: tensorsAfter,
     curve,

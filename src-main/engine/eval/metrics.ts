@@ -5,8 +5,8 @@
 //   retention      — accuracy on a general set (the embedded world: all unedited facts), edited vs base.
 // Exact match: every target token is the argmax; token accuracy: the fraction that is. Both are reported, with
 // the deferral rate and nearest-code distances that the analyst needs to choose ε (§10).
-import type { ElderEditor, EditorModel } from '../elder/editor'
-import { scoreRows, type RowScore } from '../elder/infer'
+import type { Editor, EditorModel, RowScore } from '../methods/editor'
+import { scoreRows } from '../methods/infer'
 import type { PromptTarget } from '../elder/rows'
 
 export interface SuiteRecord extends PromptTarget {
@@ -88,7 +88,7 @@ export interface EvaluateOptions {
 /** Metrics of the edited model (editor) — or of the unedited base model (editor null) — on edited records. */
 export function evaluateEdits(
   base: EditorModel,
-  editor: ElderEditor | null,
+  editor: Editor | null,
   records: readonly SuiteRecord[],
   opts: EvaluateOptions
 ): EditMetrics {
