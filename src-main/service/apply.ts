@@ -133,9 +133,12 @@ async function trainBatch(
       const row = recordCheckpoint(db, {
         experimentId: plan.experimentId, afterBatchId: batch.id, file: cp.rel, sha256: reply.checkpoint.sha256, bytes: reply.checkpoint.bytes
       })
-      putCodes(db, batch.id, edits.map((e, i) => ({
-        editId: e.id, code: Uint32Array.from(reply.codes[i]), preset: Uint32Array.from(reply.presets[i])
-      })))
+      // Methods without allocation codes (the baselines) reply with none.
+      if (reply.codes.length > 0) {
+        putCodes(db, batch.id, edits.map((e, i) => ({
+          editId: e.id, code: Uint32Array.from(reply.codes[i]), preset: Uint32Array.from(reply.presets[i])
+        })))
+      }
       setBatchState(db, batch.id, 'applied', { steps: reply.steps, wallMs: reply.wallMs })
       if (plan.redisable.has(batch.id)) setBatchState(db, batch.id, 'disabled', { reason: 'replayed; it was disabled before the rollback' })
       return row

@@ -9,8 +9,9 @@
 import type Database from 'better-sqlite3'
 import { z } from 'zod'
 import type { BatchView, JobView } from '../../src-preload/contract'
+import { switchesBatches } from '../engine/methods/configs'
 import {
-  getBatch, listBatchCodes, listBatches, listCheckpoints, listRecentEvents, logEvent, putCodes,
+  getBatch, getExperiment, listBatchCodes, listBatches, listCheckpoints, listRecentEvents, logEvent, putCodes,
   setBatchState, setCheckpointActive, type Batch, type BatchState
 } from '../store'
 import { applyJob } from './apply'
@@ -122,6 +123,10 @@ export function revertOnly(ctx: Ctx, batchId: number): JobView {
 export function setEnabled(ctx: Ctx, batchId: number, enabled: boolean): BatchView[] {
   const target = mustBatch(ctx, batchId)
   assertIdle(ctx, target.experimentId)
+  const method = getExperiment(ctx.db, target.experimentId)?.method ?? 'elder'
+  if (!switchesBatches(method)) {
+    throw fail('conflict', `${method} cannot switch off one batch: every batch trains the same weights (revert to a checkpoint instead)`)
+  }
   const from: Kept = enabled ? 'disabled' : 'applied'
   if (target.state !== from) {
     throw fail('conflict', `batch ${target.seq} is ${target.state}; only ${from} batches can be ${enabled ? 'enabled' : 'disabled'}`)

@@ -102,7 +102,7 @@ export function parseElderConfig(input: unknown): ElderConfig {
 }
 
 /** Resolves the MoLoRA block range for a model with nLayer blocks (§9: fewer than L+1 blocks → L = n_layer − 1). */
-export function placement(c: ElderConfig, nLayer: number): { first: number; L: number; queryBlock: number } {
+export function placement(c: Pick<ElderConfig, 'layers' | 'firstBlock'>, nLayer: number): { first: number; L: number; queryBlock: number } {
   const L = Math.min(c.layers, nLayer - 1)
   const first = c.firstBlock ?? nLayer - L
   if (first < 1 || first + L > nLayer) {

@@ -5,7 +5,11 @@ import { ElderEditor } from '../elder/editor'
 import { elderFromState } from '../elder/state'
 import { CONFIG_PARSERS } from './configs'
 import { methodDef, methodOf, register, type Editor, type EditorModel } from './editor'
-import { readState } from './state'
+import type { FtlConfig } from './ftl/config'
+import { FtlEditor } from './ftl/ftl'
+import type { LoraConfig } from './lora/config'
+import { LoraEditor } from './lora/lora'
+import { readState, type ParsedState } from './state'
 
 export type { MethodConfig } from './configs'
 
@@ -16,6 +20,33 @@ register<ElderConfig>({
   create: (base, config) => new ElderEditor(base, config),
   fromState: elderFromState
 })
+
+register<LoraConfig>({
+  name: 'lora',
+  summary: 'LoRA: one rank-r LoRA on c_fc of the same blocks as ELDER, no router, no deferral',
+  parseConfig: CONFIG_PARSERS.lora,
+  create: (base, config) => new LoraEditor(base, config),
+  fromState: (base, s) => withState(new LoraEditor(base, CONFIG_PARSERS.lora(JSON.parse(s.meta.config))), s)
+})
+
+register<FtlConfig>({
+  name: 'ft-l',
+  summary: "FT-L: fine-tunes one FFN weight matrix (c_fc of ELDER's query block) sequentially, no adapter",
+  parseConfig: CONFIG_PARSERS['ft-l'],
+  create: (base, config) => new FtlEditor(base, config),
+  fromState: (base, s) => withState(new FtlEditor(base, CONFIG_PARSERS['ft-l'](JSON.parse(s.meta.config))), s)
+})
+
+/** A new editor loaded with a state; the editor is freed if the state does not fit it. */
+function withState<E extends Editor & { loadState(s: ParsedState): void }>(e: E, s: ParsedState): E {
+  try {
+    e.loadState(s)
+  } catch (err) {
+    e.dispose()
+    throw err
+  }
+  return e
+}
 
 /** A fresh editor of the method `config` names. */
 export function createEditor(base: EditorModel, config: unknown): Editor {

@@ -1,0 +1,179 @@
+// The shared base of the baselines that edit by training a hook on the model's layers with no scope of their own
+// (FT-L, LoRA): every input runs through the hook, so nothing is ever deferred. A subclass names its trainable
+// variables, the first block its hook touches and the hook itself; training, inference, batch bookkeeping and the
+// state file are here. Training follows ELDER's loop (elder/editor.ts): CE on the target tokens, Adam per batch,
+// early stop once every target token is the argmax and CE is low, a cancelled batch restores the weights.
+import * as tf from '@tensorflow/tfjs'
+import type { FcHook } from '../model/gpt2'
+import { Adam } from '../optim'
+import { encodeRows, type PromptTarget } from '../elder/rows'
+import { BatchLedger, type BatchLedgerJSON } from './batches'
+import {
+  EditCancelledError, MethodUnsupportedError, type ApplyOptions, type BatchReport, type Editor, type EditorModel,
+  type EditRow, type Prediction, type PredictionDetails, type RowScore
+} from './editor'
+import { logitsWith, predictWith, scoreWith } from './infer'
+import { stateTensor, StateError, writeState, type ParsedState } from './state'
+import type { TrainConfig } from './train-config'
+
+const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/** Scope info of a method without scope: no code, no stored keys to be near, never deferred unless switched off. */
+const noScope = (enabled: boolean) => () => ({ code: null, nearest: Infinity, queryDistance: Infinity, deferred: !enabled })
+
+export abstract class HookEditor<C extends TrainConfig & { method: string }> implements Editor {
+  abstract readonly method: string
+  enabled = true
+  nextBatchId = 1
+  protected ledger = new BatchLedger()
+
+  constructor(
+    readonly base: EditorModel,
+    readonly config: C
+  ) {}
+
+  /** First block whose hook trains: blocks below it run once per batch without gradients. */
+  protected abstract readonly from: number
+  /** Trainable variables, in the order of their state tensor names. */
+  protected abstract variables(): tf.Variable[]
+  protected abstract tensorNames(): string[]
+  /** The hook that applies the edits to c_fc. */
+  protected abstract hook(): FcHook
+
+  get model(): EditorModel['model'] {
+    return this.base.model
+  }
+
+  private runOpts(): { fcHook?: FcHook } {
+    return this.enabled ? { fcHook: this.hook() } : {}
+  }
+
+  async applyBatch(edits: readonly EditRow[], opts: ApplyOptions = {}): Promise<BatchReport> {
+    const c = this.config
+    const t0 = performance.now()
+    const batchId = opts.batchId ?? this.nextBatchId
+    if (this.ledger.has(batchId)) throw new Error(`batch ${batchId} already has stored rows`)
+    const rows = encodeRows(this.base.tokenizer, edits, true, this.model.config.nPositions)
+    const { B, T } = rows.batch
+    const hidden = tf.tidy(() => this.model.runBlocks(this.model.embed(rows.batch), 0, this.from, B, T).hidden)
+    const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(rows.labels, 'int32'), this.model.config.vocabSize))
+    const vars = this.variables()
+    const saved = vars.map((v) => tf.clone(v))
+    const adam = new Adam(vars)
+    const hook = this.hook()
+    const losses: number[] = []
+    let earlyStopped = false
+    try {
+      for (let step = 0; step < c.maxSteps; step++) {
+        if (opts.signal?.aborted) throw new EditCancelledError(`batch ${batchId} cancelled at step ${step}`)
+        const side: { argmax?: tf.Tensor } = {}
+        const { value, grads } = tf.variableGrads(() => {
+          const { hidden: h } = this.model.runBlocks(hidden, this.from, this.model.nLayer, B, T, { fcHook: hook })
+          const logits = this.model.head(h, rows.targetRows)
+          side.argmax = tf.keep(tf.argMax(logits, 1))
+          return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar
+        }, vars)
+        const loss = value.dataSync()[0]
+        const pred = (side.argmax as tf.Tensor).dataSync()
+        tf.dispose([value, side.argmax as tf.Tensor])
+        losses.push(loss)
+        opts.onProgress?.({ step: step + 1, maxSteps: c.maxSteps, loss, lmLoss: loss })
+        if (c.earlyStop && loss < c.earlyStopLoss && rows.labels.every((l, i) => pred[i] === l)) {
+          earlyStopped = true
+          tf.dispose(Object.values(grads))
+          break
+        }
+        adam.step(vars.map((v) => grads[v.name] ?? tf.zerosLike(v)), c.lr)
+        tf.dispose(Object.values(grads))
+        await nextTick() // let cancel requests and progress messages through
+      }
+    } catch (e) {
+      // A cancelled or failed batch leaves the editor as it was.
+      vars.forEach((v, i) => v.assign(saved[i]))
+      throw e
+    } finally {
+      tf.dispose([...saved, hidden, labels])
+      adam.dispose()
+    }
+    this.ledger.add(batchId, edits.length)
+    this.nextBatchId = Math.max(this.nextBatchId, batchId + 1)
+    return { batchId, losses, steps: losses.length, earlyStopped, wallMs: performance.now() - t0, codes: [], presets: [] }
+  }
+
+  score(items: readonly PromptTarget[]): RowScore[] {
+    return scoreWith(this.base, items, this.runOpts(), noScope(this.enabled))
+  }
+
+  predict(prompts: readonly string[], maxNewTokens: number): Prediction[] {
+    const scope = noScope(this.enabled)
+    return predictWith(this.base, prompts, this.runOpts(), maxNewTokens, () => ({ ...scope(), matched: null }))
+  }
+
+  promptLogits(prompts: readonly string[]): Float32Array {
+    return logitsWith(this.base, prompts, this.runOpts())
+  }
+
+  details(): PredictionDetails {
+    return { code: '', nearestDistance: null, nearest: null }
+  }
+
+  owners(): number[] {
+    return this.ledger.owners()
+  }
+
+  get rowCount(): number {
+    return this.ledger.rows
+  }
+
+  /** Every batch's update is in the same shared weights: one cannot be switched off alone (roll back instead). */
+  disableBatch(batchId: number): void {
+    throw new MethodUnsupportedError(
+      `${this.method} cannot switch off batch ${batchId} alone: every batch trains the same weights (roll back to a checkpoint instead)`
+    )
+  }
+
+  enableBatch(batchId: number): void {
+    this.ledger.setEnabled(batchId, true)
+  }
+
+  /** Forgets the batch's rows; its update stays in the shared weights until a checkpoint before it is restored. */
+  removeBatch(batchId: number): void {
+    this.ledger.remove(batchId)
+  }
+
+  renumber(to: ReadonlyMap<number, number>): void {
+    this.ledger.renumber(to)
+  }
+
+  paramCount(): number {
+    return this.variables().reduce((a, v) => a + v.size, 0)
+  }
+
+  exportState(): Uint8Array {
+    const names = this.tensorNames()
+    const tensors = this.variables().map((v, i) => ({ name: names[i], shape: v.shape, data: v.dataSync() as Float32Array }))
+    return writeState(this.base, tensors, {
+      config: JSON.stringify(this.config),
+      batches: JSON.stringify(this.ledger.toJSON()),
+      next_batch_id: String(this.nextBatchId),
+      enabled: String(this.enabled)
+    })
+  }
+
+  /** Loads a checked state of the same method and sizes (every tensor is checked before any is assigned). */
+  loadState(s: ParsedState): void {
+    const names = this.tensorNames()
+    const vars = this.variables()
+    const data = names.map((name, i) => stateTensor(s, name, vars[i].shape))
+    if (!s.meta.batches) throw new StateError('editor state has no batch list')
+    const ledger = BatchLedger.fromJSON(JSON.parse(s.meta.batches) as BatchLedgerJSON)
+    vars.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(data[i], v.shape))))
+    this.ledger = ledger
+    this.nextBatchId = Number(s.meta.next_batch_id)
+    this.enabled = s.meta.enabled === 'true'
+  }
+
+  dispose(): void {
+    for (const v of this.variables()) v.dispose()
+  }
+}
