@@ -1,22 +1,19 @@
 // The shared base of the baselines that edit by training a hook on the model's layers with no scope of their own
 // (FT-L, LoRA): every input runs through the hook, so nothing is ever deferred. A subclass names its trainable
 // variables, the first block its hook touches and the hook itself; training, inference, batch bookkeeping and the
-// state file are here. Training follows ELDER's loop (elder/editor.ts): CE on the target tokens, Adam per batch,
-// early stop once every target token is the argmax and CE is low, a cancelled batch restores the weights.
+// state file are here; training is train.ts's loop.
 import * as tf from '@tensorflow/tfjs'
 import type { FcHook } from '../model/gpt2'
-import { Adam } from '../optim'
 import { encodeRows, type PromptTarget } from '../elder/rows'
 import { BatchLedger, type BatchLedgerJSON } from './batches'
 import {
-  EditCancelledError, MethodUnsupportedError, type ApplyOptions, type BatchReport, type Editor, type EditorModel,
+  MethodUnsupportedError, type ApplyOptions, type BatchReport, type Editor, type EditorModel,
   type EditRow, type Prediction, type PredictionDetails, type RowScore
 } from './editor'
 import { logitsWith, predictWith, scoreWith } from './infer'
 import { stateTensor, StateError, writeState, type ParsedState } from './state'
+import { trainSteps } from './train'
 import type { TrainConfig } from './train-config'
-
-const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /** Scope info of a method without scope: no code, no stored keys to be near, never deferred unless switched off. */
 const noScope = (enabled: boolean) => () => ({ code: null, nearest: Infinity, queryDistance: Infinity, deferred: !enabled })
@@ -49,52 +46,11 @@ export abstract class HookEditor<C extends TrainConfig & { method: string }> imp
   }
 
   async applyBatch(edits: readonly EditRow[], opts: ApplyOptions = {}): Promise<BatchReport> {
-    const c = this.config
     const t0 = performance.now()
     const batchId = opts.batchId ?? this.nextBatchId
     if (this.ledger.has(batchId)) throw new Error(`batch ${batchId} already has stored rows`)
     const rows = encodeRows(this.base.tokenizer, edits, true, this.model.config.nPositions)
-    const { B, T } = rows.batch
-    const hidden = tf.tidy(() => this.model.runBlocks(this.model.embed(rows.batch), 0, this.from, B, T).hidden)
-    const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(rows.labels, 'int32'), this.model.config.vocabSize))
-    const vars = this.variables()
-    const saved = vars.map((v) => tf.clone(v))
-    const adam = new Adam(vars)
-    const hook = this.hook()
-    const losses: number[] = []
-    let earlyStopped = false
-    try {
-      for (let step = 0; step < c.maxSteps; step++) {
-        if (opts.signal?.aborted) throw new EditCancelledError(`batch ${batchId} cancelled at step ${step}`)
-        const side: { argmax?: tf.Tensor } = {}
-        const { value, grads } = tf.variableGrads(() => {
-          const { hidden: h } = this.model.runBlocks(hidden, this.from, this.model.nLayer, B, T, { fcHook: hook })
-          const logits = this.model.head(h, rows.targetRows)
-          side.argmax = tf.keep(tf.argMax(logits, 1))
-          return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar
-        }, vars)
-        const loss = value.dataSync()[0]
-        const pred = (side.argmax as tf.Tensor).dataSync()
-        tf.dispose([value, side.argmax as tf.Tensor])
-        losses.push(loss)
-        opts.onProgress?.({ step: step + 1, maxSteps: c.maxSteps, loss, lmLoss: loss })
-        if (c.earlyStop && loss < c.earlyStopLoss && rows.labels.every((l, i) => pred[i] === l)) {
-          earlyStopped = true
-          tf.dispose(Object.values(grads))
-          break
-        }
-        adam.step(vars.map((v) => grads[v.name] ?? tf.zerosLike(v)), c.lr)
-        tf.dispose(Object.values(grads))
-        await nextTick() // let cancel requests and progress messages through
-      }
-    } catch (e) {
-      // A cancelled or failed batch leaves the editor as it was.
-      vars.forEach((v, i) => v.assign(saved[i]))
-      throw e
-    } finally {
-      tf.dispose([...saved, hidden, labels])
-      adam.dispose()
-    }
+    const { losses, earlyStopped } = await trainSteps(this.model, this.from, rows, this.variables(), { fcHook: this.hook() }, this.config, batchId, opts)
     this.ledger.add(batchId, edits.length)
     this.nextBatchId = Math.max(this.nextBatchId, batchId + 1)
     return { batchId, losses, steps: losses.length, earlyStopped, wallMs: performance.now() - t0, codes: [], presets: [] }
