@@ -7,6 +7,8 @@ import { CONFIG_PARSERS } from './configs'
 import { methodDef, methodOf, register, type Editor, type EditorModel } from './editor'
 import type { FtlConfig } from './ftl/config'
 import { FtlEditor } from './ftl/ftl'
+import type { GraceConfig } from './grace/config'
+import { GraceEditor } from './grace/grace'
 import type { LoraConfig } from './lora/config'
 import { LoraEditor } from './lora/lora'
 import { readState, type ParsedState } from './state'
@@ -35,6 +37,14 @@ register<FtlConfig>({
   parseConfig: CONFIG_PARSERS['ft-l'],
   create: (base, config) => new FtlEditor(base, config),
   fromState: (base, s) => withState(new FtlEditor(base, CONFIG_PARSERS['ft-l'](JSON.parse(s.meta.config))), s)
+})
+
+register<GraceConfig>({
+  name: 'grace',
+  summary: 'GRACE: a codebook at c_fc of one block; a key within its radius replaces the layer output with its value',
+  parseConfig: CONFIG_PARSERS.grace,
+  create: (base, config) => new GraceEditor(base, config),
+  fromState: (base, s) => withState(new GraceEditor(base, CONFIG_PARSERS.grace(JSON.parse(s.meta.config))), s)
 })
 
 /** A new editor loaded with a state; the editor is freed if the state does not fit it. */

@@ -7,7 +7,9 @@
 //   (a) `capture`: read the input of block j's mlp.c_fc (the ln_2 output) at one flat row per sequence;
 //   (b) `fcHook`: add an adapter's output to block j's c_fc output (the hook closes over its own per-row query
 //       and on/off mask);
-//   (c) `runBlocks(x, from, to)`: run any range of blocks, so blocks [0, j) can run once without gradients
+//   (c) `fcOutHook`: replace block j's c_fc output (after any fcHook) — a method that swaps a layer's output for
+//       a stored value (GRACE) rather than adding to it;
+//   (d) `runBlocks(x, from, to)`: run any range of blocks, so blocks [0, j) can run once without gradients
 //       (prefix cache) and training resumes from block j.
 import * as tf from '@tensorflow/tfjs'
 import type { Gpt2Config } from './config'
@@ -50,8 +52,12 @@ export interface TokenBatch {
 /** Adds an adapter's output to c_fc's output of `layer`; x is c_fc's input [B·T, D]. Return null for no change. */
 export type FcHook = (layer: number, x: tf.Tensor2D) => tf.Tensor2D | null
 
+/** Replaces c_fc's output `out` [B·T, F] of `layer`, given its input x [B·T, D]. Return null for no change. */
+export type FcOutHook = (layer: number, x: tf.Tensor2D, out: tf.Tensor2D) => tf.Tensor2D | null
+
 export interface RunOptions {
   fcHook?: FcHook
+  fcOutHook?: FcOutHook
   /** Capture c_fc's input of block `layer` at flat rows `rows` (one per sequence) → result.captured [B, D]. */
   capture?: { layer: number; rows: Int32Array }
 }
@@ -102,6 +108,7 @@ export class Gpt2 {
     let fc = linear(h2, w.fcW, w.fcB, tc) // [B·T, F]
     const delta = opts.fcHook?.(j, h2)
     if (delta) fc = tf.add(fc, delta)
+    fc = opts.fcOutHook?.(j, h2, fc) ?? fc
     const mlp = linear(activation(fc, c.activation), w.fcProjW, w.fcProjB, tc) // [B·T, D]
     return tf.add(x1, mlp)
   }

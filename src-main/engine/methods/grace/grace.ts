@@ -1,0 +1,245 @@
+// GRACE baseline (elder-spec.md §7): a codebook at c_fc of one block. Each sequence's key is c_fc's input at its
+// last prompt token, decided once from the prompt; when the nearest enabled key is within its ε, the key's value
+// replaces c_fc's output at every position of the sequence (fcOutHook), else the model runs unchanged. Editing
+// applies the codebook rules (codebook.ts) to each row, then trains the values of the rows' keys. The parameter
+// count is one value row (F numbers) per key, so it grows with the edits.
+import * as tf from '@tensorflow/tfjs'
+import { placement } from '../../elder/config'
+import { encodePrompts, encodeRows, type PromptTarget } from '../../elder/rows'
+import { lastRows, padBatch, type FcOutHook, type RunOptions, type TokenBatch } from '../../model/gpt2'
+import { pickRows } from '../../model/ops'
+import { BatchLedger, type BatchLedgerJSON } from '../batches'
+import {
+  MethodConfigError, type ApplyOptions, type BatchReport, type Editor, type EditorModel, type EditRow, type Prediction,
+  type PredictionDetails, type RowScore
+} from '../editor'
+import { greedyPredictions, rowScores } from '../infer'
+import { stateTensor, StateError, writeState, type ParsedState } from '../state'
+import { trainSteps } from '../train'
+import { Codebook, type CodebookJSON } from './codebook'
+import type { GraceConfig } from './config'
+
+/** Each sequence's codebook decision: the key serving it (null: none within reach) and the nearest distance. */
+interface Lookup {
+  index: Array<number | null>
+  distance: number[]
+}
+
+export class GraceEditor implements Editor {
+  readonly method = 'grace'
+  enabled = true
+  nextBatchId = 1
+  readonly block: number
+  codebook: Codebook
+  /** Values [K, F]; null while the codebook is empty. */
+  private values: tf.Variable<tf.Rank.R2> | null = null
+  private ledger = new BatchLedger()
+
+  constructor(
+    readonly base: EditorModel,
+    readonly config: GraceConfig
+  ) {
+    const m = base.model.config
+    this.block = config.block ?? placement({ layers: 6, firstBlock: null }, m.nLayer).queryBlock
+    if (this.block >= m.nLayer) throw new MethodConfigError(`GRACE config field "block": ${this.block} is not a block of a ${m.nLayer}-block model`)
+    this.codebook = new Codebook(config.epsInit)
+    base.model.prepareBackward(this.block)
+  }
+
+  private get model(): EditorModel['model'] {
+    return this.base.model
+  }
+
+  /** c_fc's input of the codebook block at each sequence's last prompt token, read back: one key per sequence. */
+  private keys(batch: TokenBatch, lastPrompt: Int32Array): Float32Array[] {
+    const D = this.model.config.nEmbd
+    const data = tf.tidy(() => {
+      const x = this.model.embed(batch)
+      const r = this.model.runBlocks(x, 0, this.block + 1, batch.B, batch.T, { capture: { layer: this.block, rows: lastPrompt } })
+      return (r.captured as tf.Tensor2D).dataSync() as Float32Array
+    })
+    return Array.from({ length: batch.B }, (_, b) => data.slice(b * D, (b + 1) * D))
+  }
+
+  private lookup(batch: TokenBatch, lastPrompt: Int32Array): Lookup {
+    const B = batch.B
+    if (this.codebook.size === 0) return { index: new Array<null>(B).fill(null), distance: new Array<number>(B).fill(Infinity) }
+    const found = this.keys(batch, lastPrompt).map((q) => this.codebook.lookup(q))
+    return { index: found.map((f) => (this.enabled ? f.index : null)), distance: found.map((f) => f.distance) }
+  }
+
+  /** The hook replacing c_fc's output of every position of sequence b with the value of key index[b] (when set). */
+  private hook(index: ReadonlyArray<number | null>): FcOutHook {
+    const values = this.values as tf.Variable<tf.Rank.R2>
+    return (layer, x, out) => {
+      if (layer !== this.block) return null
+      const B = index.length
+      const T = x.shape[0] / B
+      const rows = Int32Array.from({ length: B * T }, (_, i) => index[Math.floor(i / T)] ?? 0)
+      const replaced = pickRows(values, rows) // a gather whose gradient the wasm backend can run
+      if (index.every((i) => i !== null)) return replaced
+      const on = tf.tensor2d(Uint8Array.from({ length: B * T }, (_, i) => (index[Math.floor(i / T)] === null ? 0 : 1)), [B * T, 1], 'bool')
+      return tf.where(on, replaced, out) as tf.Tensor2D
+    }
+  }
+
+  private runOpts(l: Lookup): RunOptions {
+    return l.index.some((i) => i !== null) ? { fcOutHook: this.hook(l.index) } : {}
+  }
+
+  async applyBatch(edits: readonly EditRow[], opts: ApplyOptions = {}): Promise<BatchReport> {
+    const t0 = performance.now()
+    const batchId = opts.batchId ?? this.nextBatchId
+    if (this.ledger.has(batchId)) throw new Error(`batch ${batchId} already has stored rows`)
+    const rows = encodeRows(this.base.tokenizer, edits, true, this.model.config.nPositions)
+    const keys = this.keys(rows.batch, rows.lastPrompt)
+    // The rules run before training (GRACE's iteration 0); a failed batch puts the codebook and values back.
+    const before = { entries: this.codebook.entries.map((e) => ({ ...e })), values: this.values }
+    const index = keys.map((q, b) => this.codebook.update(q, edits[b].target, batchId, b).index)
+    const added = this.codebook.size - (before.values?.shape[0] ?? 0)
+    const F = this.model.config.nInner
+    // Cold values, as GRACE's default: uniform [0, 1).
+    const fresh = added > 0 ? tf.randomUniform([added, F], 0, 1, 'float32', this.config.seed * 7919 + batchId) : null
+    const grown = tf.tidy(() => tf.variable(before.values && fresh ? tf.concat([before.values, fresh]) : (fresh ?? (before.values as tf.Tensor2D)).clone()) as tf.Variable<tf.Rank.R2>)
+    fresh?.dispose()
+    this.values = grown
+    let result
+    try {
+      result = await trainSteps(this.model, this.block, rows, [grown], { fcOutHook: this.hook(index) }, this.config, batchId, opts)
+    } catch (e) {
+      grown.dispose()
+      this.values = before.values
+      this.codebook.entries = before.entries
+      throw e
+    }
+    before.values?.dispose()
+    this.ledger.add(batchId, edits.length)
+    this.nextBatchId = Math.max(this.nextBatchId, batchId + 1)
+    const { losses, earlyStopped } = result
+    return { batchId, losses, steps: losses.length, earlyStopped, wallMs: performance.now() - t0, codes: [], presets: [] }
+  }
+
+  score(items: readonly PromptTarget[]): RowScore[] {
+    const rows = encodeRows(this.base.tokenizer, items, false, this.model.config.nPositions)
+    const l = this.lookup(rows.batch, rows.lastPrompt)
+    const logits = this.model.logits(rows.batch, rows.targetRows, this.runOpts(l))
+    const predicted = tf.tidy(() => tf.argMax(logits, 1).dataSync() as Int32Array)
+    logits.dispose()
+    return rowScores(rows, predicted, (b) => ({ code: null, nearest: l.distance[b], queryDistance: Infinity, deferred: l.index[b] === null }))
+  }
+
+  private prepare(prompts: readonly string[]): { seqs: number[][]; batch: TokenBatch; last: Int32Array; l: Lookup } {
+    const seqs = encodePrompts(this.base.tokenizer, prompts, this.model.config.nPositions)
+    const batch = padBatch(seqs, this.base.tokenizer.eosId)
+    const last = lastRows(batch)
+    return { seqs, batch, last, l: this.lookup(batch, last) }
+  }
+
+  predict(prompts: readonly string[], maxNewTokens: number): Prediction[] {
+    const { seqs, batch, last, l } = this.prepare(prompts)
+    return greedyPredictions(this.base, prompts, seqs, batch, last, this.runOpts(l), maxNewTokens, (b) => {
+      const i = l.index[b]
+      const e = i === null ? null : this.codebook.entries[i]
+      return { code: null, nearest: l.distance[b], matched: e ? { owner: e.owner, row: e.row } : null, deferred: i === null }
+    })
+  }
+
+  promptLogits(prompts: readonly string[]): Float32Array {
+    const { batch, last, l } = this.prepare(prompts)
+    const logits = this.model.logits(batch, last, this.runOpts(l))
+    const data = logits.dataSync() as Float32Array
+    logits.dispose()
+    return data
+  }
+
+  details(p: Prediction): PredictionDetails {
+    return {
+      code: '',
+      nearestDistance: Number.isFinite(p.nearest) ? p.nearest : null,
+      nearest: p.matched ? { batchId: p.matched.owner, row: p.matched.row } : null
+    }
+  }
+
+  owners(): number[] {
+    return this.ledger.owners()
+  }
+
+  get rowCount(): number {
+    return this.ledger.rows
+  }
+
+  /** A batch's keys leave the lookup; keys of other batches, including those it widened, stay. */
+  disableBatch(batchId: number): void {
+    this.setEnabled(batchId, false)
+  }
+
+  enableBatch(batchId: number): void {
+    this.setEnabled(batchId, true)
+  }
+
+  private setEnabled(batchId: number, enabled: boolean): void {
+    for (const i of this.codebook.keysOf(batchId)) this.codebook.entries[i].enabled = enabled
+    this.ledger.setEnabled(batchId, enabled)
+  }
+
+  /** Drops a batch's keys and their values (radii it widened on other keys stay widened). */
+  removeBatch(batchId: number): void {
+    const keep = this.codebook.entries.flatMap((e, i) => (e.owner === batchId ? [] : [i]))
+    const old = this.values
+    this.values = old && keep.length > 0 ? tf.tidy(() => tf.variable(tf.gather(old, keep)) as tf.Variable<tf.Rank.R2>) : null
+    old?.dispose()
+    this.codebook.entries = keep.map((i) => this.codebook.entries[i])
+    this.ledger.remove(batchId)
+  }
+
+  renumber(to: ReadonlyMap<number, number>): void {
+    for (const e of this.codebook.entries) e.owner = to.get(e.owner) ?? e.owner
+    this.ledger.renumber(to)
+  }
+
+  paramCount(): number {
+    return this.values?.size ?? 0
+  }
+
+  exportState(): Uint8Array {
+    const { nEmbd: D, nInner: F } = this.model.config
+    const K = this.codebook.size
+    const keys = new Float32Array(K * D)
+    this.codebook.entries.forEach((e, i) => keys.set(e.key, i * D))
+    return writeState(
+      this.base,
+      [
+        { name: 'grace.keys', shape: [K, D], data: keys },
+        { name: 'grace.values', shape: [K, F], data: this.values ? (this.values.dataSync() as Float32Array) : new Float32Array(0) }
+      ],
+      {
+        config: JSON.stringify(this.config),
+        codebook: JSON.stringify(this.codebook.toJSON()),
+        batches: JSON.stringify(this.ledger.toJSON()),
+        next_batch_id: String(this.nextBatchId),
+        enabled: String(this.enabled)
+      }
+    )
+  }
+
+  /** Loads a checked state of the same model (every part is checked before anything is replaced). */
+  loadState(s: ParsedState): void {
+    const { nEmbd: D, nInner: F } = this.model.config
+    if (!s.meta.codebook || !s.meta.batches) throw new StateError('editor state has no codebook or batch list')
+    const json = JSON.parse(s.meta.codebook) as CodebookJSON
+    const K = json.entries.length
+    const keys = stateTensor(s, 'grace.keys', [K, D])
+    const values = stateTensor(s, 'grace.values', [K, F])
+    const ledger = BatchLedger.fromJSON(JSON.parse(s.meta.batches) as BatchLedgerJSON)
+    this.codebook = Codebook.fromJSON(this.config.epsInit, json, keys, D)
+    this.values?.dispose()
+    this.values = K > 0 ? tf.variable(tf.tensor2d(values, [K, F])) : null
+    this.ledger = ledger
+    this.nextBatchId = Number(s.meta.next_batch_id)
+    this.enabled = s.meta.enabled === 'true'
+  }
+
+  dispose(): void {
+    this.values?.dispose()
+  }
+}
