@@ -8,6 +8,8 @@
 //              [--retention FILE] [--zsre-target alt|answers] [--curve-every M] [--json]
 //              [--protocol default|paper] [--preset elder|elder-paper] [--config JSON] [--discriminator code|code+query|key] [--eps E]
 //              [--query-radius R]
+//   bench compare --model DIR --suite FILE --edits N [--methods a,b,…] [--batch-size B] [--seed S] [--retention FILE]
+//                 [--protocol default|paper] [--json]                (eval/compare.ts)
 // Every command prints the backend on stderr. Bad arguments or a bad model folder: one line on stderr, exit 2.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -19,6 +21,7 @@ import { predict } from './engine/methods/infer'
 import { RowError } from './engine/elder/rows'
 import { defaultCacheDir } from './engine/eval/base-cache'
 import { runEditBench } from './engine/eval/bench'
+import { compareMarkdown, DEFAULT_COMPARE, runCompare } from './engine/eval/compare'
 import { baseScore } from './engine/eval/metrics'
 import { ModelConfigError } from './engine/model/config'
 import { padBatch } from './engine/model/gpt2'
@@ -40,7 +43,9 @@ const USAGE = `usage: elder <command> [options]
   bench edit --model DIR --suite FILE --edits N [--method NAME|base] [--batch-size B] [--seed S]
              [--retention FILE] [--zsre-target alt|answers] [--curve-every M] [--json]
              [--protocol default|paper] [--preset elder|elder-paper] [--config JSON] [--discriminator code|code+query|key] [--eps E]
-             [--query-radius R]`
+             [--query-radius R]
+  bench compare --model DIR --suite FILE --edits N [--methods a,b,…] [--batch-size B] [--seed S] [--retention FILE]
+                [--protocol default|paper] [--json]`
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -52,6 +57,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   edits: { type: 'string' },
   method: { type: 'string' },
+  methods: { type: 'string' },
   'batch-size': { type: 'string' },
   seed: { type: 'string' },
   retention: { type: 'string' },
@@ -222,6 +228,35 @@ async function benchEdit(o: Opts): Promise<void> {
   }
 }
 
+async function benchCompare(o: Opts): Promise<void> {
+  const modelDir = need(o, 'model')
+  const base = await loadModel(modelDir)
+  const suite = await readSuite(need(o, 'suite'), o['zsre-target'])
+  const retentionFile = o.retention ?? defaultRetention(modelDir)
+  const retention = retentionFile ? (await readSuite(retentionFile, undefined)).records : undefined
+  const protocol = o.protocol ?? 'default'
+  if (protocol !== 'default' && protocol !== 'paper') throw new UsageError(`--protocol must be default or paper, got "${protocol}"`)
+  const names = o.methods ? o.methods.split(',').map((m) => m.trim()) : DEFAULT_COMPARE
+  const unknown = names.filter((n) => !DEFAULT_COMPARE.includes(n))
+  if (unknown.length) throw new UsageError(`--methods: unknown ${unknown.join(', ')} (known: ${DEFAULT_COMPARE.join(', ')})`)
+  const result = await runCompare(
+    { ...base, dir: modelDir },
+    suite.records,
+    names,
+    {
+      edits: int(o, 'edits', Math.min(100, suite.records.length), 1),
+      batchSize: int(o, 'batch-size', protocol === 'paper' ? 4 : 1, 1),
+      trainHalfRephrases: protocol === 'paper',
+      seed: int(o, 'seed', 0),
+      retention,
+      cacheDir: defaultCacheDir(),
+      onProgress: (p) => err(`  edits ${p.done}/${p.total}  ${p.sPerEdit.toFixed(2)} s/edit  ETA ${(p.etaS / 60).toFixed(1)} min`)
+    },
+    (name) => err(`${name}:`)
+  )
+  out(o.json ? JSON.stringify(result) : compareMarkdown(result))
+}
+
 async function main(argv: string[]): Promise<void> {
   const [first, ...rest] = argv
   if (first === 'serve') return runServe(rest)
@@ -241,7 +276,8 @@ async function main(argv: string[]): Promise<void> {
     'inspect logits': inspectLogits,
     generate,
     eval: evalCommand,
-    'bench edit': benchEdit
+    'bench edit': benchEdit,
+    'bench compare': benchCompare
   }
   const fn = run[cmd]
   if (!fn) throw new UsageError(`unknown command "${cmd}"\n${USAGE}`)
