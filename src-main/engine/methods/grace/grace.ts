@@ -5,74 +5,49 @@
 // count is one value row (F numbers) per key, so it grows with the edits.
 import * as tf from '@tensorflow/tfjs'
 import { placement } from '../../elder/config'
-import { encodePrompts, encodeRows, type PromptTarget } from '../../elder/rows'
-import { lastRows, padBatch, type FcOutHook, type RunOptions, type TokenBatch } from '../../model/gpt2'
+import { encodeRows } from '../../elder/rows'
+import type { FcOutHook, RunOptions } from '../../model/gpt2'
 import { pickRows } from '../../model/ops'
 import { BatchLedger, type BatchLedgerJSON } from '../batches'
-import {
-  MethodConfigError, type ApplyOptions, type BatchReport, type Editor, type EditorModel, type EditRow, type Prediction,
-  type PredictionDetails, type RowScore
-} from '../editor'
-import { greedyPredictions, rowScores } from '../infer'
+import { MethodConfigError, type ApplyOptions, type BatchReport, type EditorModel, type EditRow } from '../editor'
+import { KeyedEditor, type Served } from '../keyed-editor'
 import { stateTensor, StateError, writeState, type ParsedState } from '../state'
 import { trainSteps } from '../train'
 import { Codebook, type CodebookJSON } from './codebook'
 import type { GraceConfig } from './config'
 
-/** Each sequence's codebook decision: the key serving it (null: none within reach) and the nearest distance. */
-interface Lookup {
-  index: Array<number | null>
-  distance: number[]
-}
-
-export class GraceEditor implements Editor {
+export class GraceEditor extends KeyedEditor<GraceConfig> {
   readonly method = 'grace'
-  enabled = true
-  nextBatchId = 1
-  readonly block: number
   codebook: Codebook
   /** Values [K, F]; null while the codebook is empty. */
   private values: tf.Variable<tf.Rank.R2> | null = null
-  private ledger = new BatchLedger()
 
-  constructor(
-    readonly base: EditorModel,
-    readonly config: GraceConfig
-  ) {
+  constructor(base: EditorModel, config: GraceConfig) {
     const m = base.model.config
-    this.block = config.block ?? placement({ layers: 6, firstBlock: null }, m.nLayer).queryBlock
-    if (this.block >= m.nLayer) throw new MethodConfigError(`GRACE config field "block": ${this.block} is not a block of a ${m.nLayer}-block model`)
+    const block = config.block ?? placement({ layers: 6, firstBlock: null }, m.nLayer).queryBlock
+    if (block >= m.nLayer) throw new MethodConfigError(`GRACE config field "block": ${block} is not a block of a ${m.nLayer}-block model`)
+    super(base, config, block)
     this.codebook = new Codebook(config.epsInit)
-    base.model.prepareBackward(this.block)
+    base.model.prepareBackward(block)
   }
 
-  private get model(): EditorModel['model'] {
-    return this.base.model
-  }
-
-  /** c_fc's input of the codebook block at each sequence's last prompt token, read back: one key per sequence. */
-  private keys(batch: TokenBatch, lastPrompt: Int32Array): Float32Array[] {
-    const D = this.model.config.nEmbd
-    const data = tf.tidy(() => {
-      const x = this.model.embed(batch)
-      const r = this.model.runBlocks(x, 0, this.block + 1, batch.B, batch.T, { capture: { layer: this.block, rows: lastPrompt } })
-      return (r.captured as tf.Tensor2D).dataSync() as Float32Array
+  protected find(keys: Float32Array[]): Served[] {
+    return keys.map((q) => {
+      const f = this.codebook.lookup(q)
+      const e = f.index === null ? null : this.codebook.entries[f.index]
+      return { serve: f.index, distance: f.distance, matched: e ? { owner: e.owner, row: e.row } : null }
     })
-    return Array.from({ length: batch.B }, (_, b) => data.slice(b * D, (b + 1) * D))
   }
 
-  private lookup(batch: TokenBatch, lastPrompt: Int32Array): Lookup {
-    const B = batch.B
-    if (this.codebook.size === 0) return { index: new Array<null>(B).fill(null), distance: new Array<number>(B).fill(Infinity) }
-    const found = this.keys(batch, lastPrompt).map((q) => this.codebook.lookup(q))
-    return { index: found.map((f) => (this.enabled ? f.index : null)), distance: found.map((f) => f.distance) }
+  /** Replaces c_fc's output at every position of sequence b with the value of key index[b] (when set). */
+  protected hooks(index: ReadonlyArray<number | null>): RunOptions {
+    return { fcOutHook: this.hook(index) }
   }
 
-  /** The hook replacing c_fc's output of every position of sequence b with the value of key index[b] (when set). */
   private hook(index: ReadonlyArray<number | null>): FcOutHook {
     const values = this.values as tf.Variable<tf.Rank.R2>
     return (layer, x, out) => {
-      if (layer !== this.block) return null
+      if (layer !== this.keyBlock) return null
       const B = index.length
       const T = x.shape[0] / B
       const rows = Int32Array.from({ length: B * T }, (_, i) => index[Math.floor(i / T)] ?? 0)
@@ -81,10 +56,6 @@ export class GraceEditor implements Editor {
       const on = tf.tensor2d(Uint8Array.from({ length: B * T }, (_, i) => (index[Math.floor(i / T)] === null ? 0 : 1)), [B * T, 1], 'bool')
       return tf.where(on, replaced, out) as tf.Tensor2D
     }
-  }
-
-  private runOpts(l: Lookup): RunOptions {
-    return l.index.some((i) => i !== null) ? { fcOutHook: this.hook(l.index) } : {}
   }
 
   async applyBatch(edits: readonly EditRow[], opts: ApplyOptions = {}): Promise<BatchReport> {
@@ -105,7 +76,7 @@ export class GraceEditor implements Editor {
     this.values = grown
     let result
     try {
-      result = await trainSteps(this.model, this.block, rows, [grown], { fcOutHook: this.hook(index) }, this.config, batchId, opts)
+      result = await trainSteps(this.model, this.keyBlock, rows, [grown], { fcOutHook: this.hook(index) }, this.config, batchId, opts)
     } catch (e) {
       grown.dispose()
       this.values = before.values
@@ -117,55 +88,6 @@ export class GraceEditor implements Editor {
     this.nextBatchId = Math.max(this.nextBatchId, batchId + 1)
     const { losses, earlyStopped } = result
     return { batchId, losses, steps: losses.length, earlyStopped, wallMs: performance.now() - t0, codes: [], presets: [] }
-  }
-
-  score(items: readonly PromptTarget[]): RowScore[] {
-    const rows = encodeRows(this.base.tokenizer, items, false, this.model.config.nPositions)
-    const l = this.lookup(rows.batch, rows.lastPrompt)
-    const logits = this.model.logits(rows.batch, rows.targetRows, this.runOpts(l))
-    const predicted = tf.tidy(() => tf.argMax(logits, 1).dataSync() as Int32Array)
-    logits.dispose()
-    return rowScores(rows, predicted, (b) => ({ code: null, nearest: l.distance[b], queryDistance: Infinity, deferred: l.index[b] === null }))
-  }
-
-  private prepare(prompts: readonly string[]): { seqs: number[][]; batch: TokenBatch; last: Int32Array; l: Lookup } {
-    const seqs = encodePrompts(this.base.tokenizer, prompts, this.model.config.nPositions)
-    const batch = padBatch(seqs, this.base.tokenizer.eosId)
-    const last = lastRows(batch)
-    return { seqs, batch, last, l: this.lookup(batch, last) }
-  }
-
-  predict(prompts: readonly string[], maxNewTokens: number): Prediction[] {
-    const { seqs, batch, last, l } = this.prepare(prompts)
-    return greedyPredictions(this.base, prompts, seqs, batch, last, this.runOpts(l), maxNewTokens, (b) => {
-      const i = l.index[b]
-      const e = i === null ? null : this.codebook.entries[i]
-      return { code: null, nearest: l.distance[b], matched: e ? { owner: e.owner, row: e.row } : null, deferred: i === null }
-    })
-  }
-
-  promptLogits(prompts: readonly string[]): Float32Array {
-    const { batch, last, l } = this.prepare(prompts)
-    const logits = this.model.logits(batch, last, this.runOpts(l))
-    const data = logits.dataSync() as Float32Array
-    logits.dispose()
-    return data
-  }
-
-  details(p: Prediction): PredictionDetails {
-    return {
-      code: '',
-      nearestDistance: Number.isFinite(p.nearest) ? p.nearest : null,
-      nearest: p.matched ? { batchId: p.matched.owner, row: p.matched.row } : null
-    }
-  }
-
-  owners(): number[] {
-    return this.ledger.owners()
-  }
-
-  get rowCount(): number {
-    return this.ledger.rows
   }
 
   /** A batch's keys leave the lookup; keys of other batches, including those it widened, stay. */
