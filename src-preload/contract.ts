@@ -154,7 +154,7 @@ export interface StatusView {
 }
 
 /** The editing methods an experiment can use (the engine's registry holds the same names; a test checks). */
-export const EDIT_METHODS = ['elder', 'lora', 'ft-l', 'grace'] as const
+export const EDIT_METHODS = ['elder', 'lora', 'ft-l', 'grace', 'melo'] as const
 
 /**
  * The largest edit file, in bytes, whoever reads it: the CLI from disk, the app and the HTTP API from a request.

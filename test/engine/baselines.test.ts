@@ -1,6 +1,6 @@
 // The baselines of issue 12 behind the editor interface: no edit = the base output exactly; an edit changes the
 // edited prompt's answer; export → import gives identical predictions; a corrupt state is refused by its checksum;
-// the tensor count is flat over 20 batches. LoRA and FT-L run on the tiny fixture; GRACE on the embedded world model,
+// the tensor count is flat over 20 batches. LoRA, FT-L and MELO run on the tiny fixture; GRACE on the embedded world model,
 // because one value per key must be told apart position by position by the blocks above the codebook, and the
 // fixture has one block above it (GRACE does not learn "Lyon", three tokens, there).
 import { readFileSync } from 'node:fs'
@@ -54,7 +54,8 @@ const on = (model: 'tiny' | 'world'): Case =>
 describe.each([
   ['lora', { method: 'lora', lr: 1e-2, maxSteps: 60 }, false, 'tiny'],
   ['ft-l', { method: 'ft-l', lr: 1e-2, maxSteps: 60 }, false, 'tiny'],
-  ['grace', { method: 'grace' }, true, 'world']
+  ['grace', { method: 'grace' }, true, 'world'],
+  ['melo', { method: 'melo', lr: 1e-2, maxSteps: 60 }, true, 'tiny']
 ] as const)('%s', (method, config, switches, model) => {
   it('without edits gives the base logits exactly', () => {
     const { base, prompts: PROMPTS } = on(model)

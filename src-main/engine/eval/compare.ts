@@ -25,6 +25,7 @@ export const COMPARE_ROWS: Readonly<Record<string, CompareRow>> = {
   lora: { method: 'lora', config: {}, ablation: false },
   'ft-l': { method: 'ft-l', config: {}, ablation: false },
   grace: { method: 'grace', config: {}, ablation: false },
+  melo: { method: 'melo', config: {}, ablation: false },
   'elder-paper w/o guided loss': { method: 'elder', config: { preset: 'elder-paper', lambda: 0 }, ablation: true },
   'elder-paper w/o deferral': { method: 'elder', config: { preset: 'elder-paper', eps: NO_DEFERRAL }, ablation: true }
 }

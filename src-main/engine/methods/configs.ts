@@ -5,15 +5,17 @@ import { parseElderConfig, type ElderConfig } from '../elder/config'
 import { parseFtlConfig, type FtlConfig } from './ftl/config'
 import { parseGraceConfig, type GraceConfig } from './grace/config'
 import { parseLoraConfig, type LoraConfig } from './lora/config'
+import { parseMeloConfig, type MeloConfig } from './melo/config'
 
 /** Every method's config, discriminated on `method`. */
-export type MethodConfig = ElderConfig | LoraConfig | FtlConfig | GraceConfig
+export type MethodConfig = ElderConfig | LoraConfig | FtlConfig | GraceConfig | MeloConfig
 
 export const CONFIG_PARSERS: { readonly [M in MethodConfig['method']]: (input: unknown) => Extract<MethodConfig, { method: M }> } = {
   elder: parseElderConfig,
   lora: parseLoraConfig,
   'ft-l': parseFtlConfig,
-  grace: parseGraceConfig
+  grace: parseGraceConfig,
+  melo: parseMeloConfig
 }
 
 /** Validates a config for the method it names (ELDER when it names none); unknown methods are refused by name. */
@@ -26,14 +28,15 @@ export function parseMethodConfig(input: unknown): MethodConfig {
 
 /**
  * Whether a method can switch one batch off and on while keeping the others (ELDER: its codes leave the scope;
- * GRACE: its keys leave the codebook lookup).
+ * GRACE, MELO: its keys leave the lookup).
  * The baselines train one set of weights shared by every batch: only a rollback to a checkpoint undoes a batch.
  */
 export const SWITCHES_BATCHES: { readonly [M in MethodConfig['method']]: boolean } = {
   elder: true,
   lora: false,
   'ft-l': false,
-  grace: true
+  grace: true,
+  melo: true
 }
 
 export function switchesBatches(method: string): boolean {

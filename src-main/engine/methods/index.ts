@@ -11,6 +11,8 @@ import type { GraceConfig } from './grace/config'
 import { GraceEditor } from './grace/grace'
 import type { LoraConfig } from './lora/config'
 import { LoraEditor } from './lora/lora'
+import type { MeloConfig } from './melo/config'
+import { MeloEditor } from './melo/melo'
 import { readState, type ParsedState } from './state'
 
 export type { MethodConfig } from './configs'
@@ -45,6 +47,14 @@ register<GraceConfig>({
   parseConfig: CONFIG_PARSERS.grace,
   create: (base, config) => new GraceEditor(base, config),
   fromState: (base, s) => withState(new GraceEditor(base, CONFIG_PARSERS.grace(JSON.parse(s.meta.config))), s)
+})
+
+register<MeloConfig>({
+  name: 'melo',
+  summary: 'MELO: LoRA rank-blocks on c_fc chosen per input through a vector database of edit-key clusters',
+  parseConfig: CONFIG_PARSERS.melo,
+  create: (base, config) => new MeloEditor(base, config),
+  fromState: (base, s) => withState(new MeloEditor(base, CONFIG_PARSERS.melo(JSON.parse(s.meta.config))), s)
 })
 
 /** A new editor loaded with a state; the editor is freed if the state does not fit it. */
