@@ -198,21 +198,10 @@ async function benchEdit(o: Opts): Promise<void> {
   const method = o.method ?? 'elder'
   const known = [...methodNames(), 'base']
   if (!known.includes(method)) throw new UsageError(`--method must be one of ${known.join(', ')}, got "${method}"`)
-  const modelDir = need(o, 'model')
-  const base = await loadModel(modelDir)
-  const suite = await readSuite(need(o, 'suite'), o['zsre-target'])
-  const retentionFile = o.retention ?? defaultRetention(modelDir)
-  const retention = retentionFile ? (await readSuite(retentionFile, undefined)).records : undefined
-  const protocol = o.protocol ?? 'default'
-  if (protocol !== 'default' && protocol !== 'paper') throw new UsageError(`--protocol must be default or paper, got "${protocol}"`)
+  const { modelDir, base, suite, options } = await benchInputs(o)
   const result = await runEditBench({ ...base, dir: modelDir }, suite.records, {
     method,
-    edits: int(o, 'edits', Math.min(100, suite.records.length), 1),
-    // The paper's protocol: batches of 4 edits, half of each fact's rephrases trained (its appendix).
-    batchSize: int(o, 'batch-size', protocol === 'paper' ? 4 : 1, 1),
-    trainHalfRephrases: protocol === 'paper',
-    seed: int(o, 'seed', 0),
-    retention,
+    ...options,
     curveEvery: int(o, 'curve-every', 0),
     config: editorConfig(o),
     cacheDir: defaultCacheDir(),
@@ -229,6 +218,20 @@ async function benchEdit(o: Opts): Promise<void> {
 }
 
 async function benchCompare(o: Opts): Promise<void> {
+  const names = o.methods ? o.methods.split(',').map((m) => m.trim()) : DEFAULT_COMPARE
+  const unknown = names.filter((n) => !DEFAULT_COMPARE.includes(n))
+  if (unknown.length) throw new UsageError(`--methods: unknown ${unknown.join(', ')} (known: ${DEFAULT_COMPARE.join(', ')})`)
+  const { modelDir, base, suite, options } = await benchInputs(o)
+  const result = await runCompare({ ...base, dir: modelDir }, suite.records, names, {
+    ...options,
+    cacheDir: defaultCacheDir(),
+    onProgress: (p) => err(`  edits ${p.done}/${p.total}  ${p.sPerEdit.toFixed(2)} s/edit  ETA ${(p.etaS / 60).toFixed(1)} min`)
+  }, (name) => err(`${name}:`))
+  out(o.json ? JSON.stringify(result) : compareMarkdown(result))
+}
+
+/** What `bench edit` and `bench compare` share: the model, the suite, retention and the protocol's settings. */
+async function benchInputs(o: Opts) {
   const modelDir = need(o, 'model')
   const base = await loadModel(modelDir)
   const suite = await readSuite(need(o, 'suite'), o['zsre-target'])
@@ -236,25 +239,15 @@ async function benchCompare(o: Opts): Promise<void> {
   const retention = retentionFile ? (await readSuite(retentionFile, undefined)).records : undefined
   const protocol = o.protocol ?? 'default'
   if (protocol !== 'default' && protocol !== 'paper') throw new UsageError(`--protocol must be default or paper, got "${protocol}"`)
-  const names = o.methods ? o.methods.split(',').map((m) => m.trim()) : DEFAULT_COMPARE
-  const unknown = names.filter((n) => !DEFAULT_COMPARE.includes(n))
-  if (unknown.length) throw new UsageError(`--methods: unknown ${unknown.join(', ')} (known: ${DEFAULT_COMPARE.join(', ')})`)
-  const result = await runCompare(
-    { ...base, dir: modelDir },
-    suite.records,
-    names,
-    {
-      edits: int(o, 'edits', Math.min(100, suite.records.length), 1),
-      batchSize: int(o, 'batch-size', protocol === 'paper' ? 4 : 1, 1),
-      trainHalfRephrases: protocol === 'paper',
-      seed: int(o, 'seed', 0),
-      retention,
-      cacheDir: defaultCacheDir(),
-      onProgress: (p) => err(`  edits ${p.done}/${p.total}  ${p.sPerEdit.toFixed(2)} s/edit  ETA ${(p.etaS / 60).toFixed(1)} min`)
-    },
-    (name) => err(`${name}:`)
-  )
-  out(o.json ? JSON.stringify(result) : compareMarkdown(result))
+  const options = {
+    edits: int(o, 'edits', Math.min(100, suite.records.length), 1),
+    // The paper's protocol: batches of 4 edits, half of each fact's rephrases trained (its appendix).
+    batchSize: int(o, 'batch-size', protocol === 'paper' ? 4 : 1, 1),
+    trainHalfRephrases: protocol === 'paper',
+    seed: int(o, 'seed', 0),
+    retention
+  }
+  return { modelDir, base, suite, options }
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -132,8 +132,6 @@ export interface Editor {
 
 export interface MethodDef<C extends { method: string }> {
   name: C['method']
-  /** One line for `--help` and the docs. */
-  summary: string
   /** Validates a (partial) config and fills the defaults; throws MethodConfigError naming the field. */
   parseConfig(input: unknown): C
   create(base: EditorModel, config: C): Editor

@@ -3,7 +3,7 @@
 import type { ElderConfig } from '../elder/config'
 import { ElderEditor } from '../elder/editor'
 import { elderFromState } from '../elder/state'
-import { CONFIG_PARSERS } from './configs'
+import { CONFIG_PARSERS, type MethodConfig } from './configs'
 import { methodDef, methodOf, register, type Editor, type EditorModel } from './editor'
 import type { FtlConfig } from './ftl/config'
 import { FtlEditor } from './ftl/ftl'
@@ -17,45 +17,31 @@ import { readState, type ParsedState } from './state'
 
 export type { MethodConfig } from './configs'
 
+// ELDER: mixture-of-LoRA on c_fc with label-keyed allocations and a scope decision (presets elder, elder-paper).
 register<ElderConfig>({
   name: 'elder',
-  summary: 'ELDER: mixture-of-LoRA on c_fc with label-keyed allocations and a scope decision (presets elder, elder-paper)',
   parseConfig: CONFIG_PARSERS.elder,
   create: (base, config) => new ElderEditor(base, config),
   fromState: elderFromState
 })
 
-register<LoraConfig>({
-  name: 'lora',
-  summary: 'LoRA: one rank-r LoRA on c_fc of the same blocks as ELDER, no router, no deferral',
-  parseConfig: CONFIG_PARSERS.lora,
-  create: (base, config) => new LoraEditor(base, config),
-  fromState: (base, s) => withState(new LoraEditor(base, CONFIG_PARSERS.lora(JSON.parse(s.meta.config))), s)
-})
+// LoRA: one rank-r LoRA on c_fc of the same blocks as ELDER, no router, no deferral.
+registerLoadable<LoraConfig>('lora', (b, c) => new LoraEditor(b, c))
+// FT-L: fine-tunes one FFN weight matrix (c_fc of ELDER's query block) sequentially, no adapter.
+registerLoadable<FtlConfig>('ft-l', (b, c) => new FtlEditor(b, c))
+// GRACE: a codebook at c_fc of one block; a key within its radius replaces the layer output with its value.
+registerLoadable<GraceConfig>('grace', (b, c) => new GraceEditor(b, c))
+// MELO: LoRA rank-blocks on c_fc chosen per input through a vector database of edit-key clusters.
+registerLoadable<MeloConfig>('melo', (b, c) => new MeloEditor(b, c))
 
-register<FtlConfig>({
-  name: 'ft-l',
-  summary: "FT-L: fine-tunes one FFN weight matrix (c_fc of ELDER's query block) sequentially, no adapter",
-  parseConfig: CONFIG_PARSERS['ft-l'],
-  create: (base, config) => new FtlEditor(base, config),
-  fromState: (base, s) => withState(new FtlEditor(base, CONFIG_PARSERS['ft-l'](JSON.parse(s.meta.config))), s)
-})
-
-register<GraceConfig>({
-  name: 'grace',
-  summary: 'GRACE: a codebook at c_fc of one block; a key within its radius replaces the layer output with its value',
-  parseConfig: CONFIG_PARSERS.grace,
-  create: (base, config) => new GraceEditor(base, config),
-  fromState: (base, s) => withState(new GraceEditor(base, CONFIG_PARSERS.grace(JSON.parse(s.meta.config))), s)
-})
-
-register<MeloConfig>({
-  name: 'melo',
-  summary: 'MELO: LoRA rank-blocks on c_fc chosen per input through a vector database of edit-key clusters',
-  parseConfig: CONFIG_PARSERS.melo,
-  create: (base, config) => new MeloEditor(base, config),
-  fromState: (base, s) => withState(new MeloEditor(base, CONFIG_PARSERS.melo(JSON.parse(s.meta.config))), s)
-})
+/** Registers a method whose fresh editor loads a checked state (loadState) — every method but ELDER. */
+function registerLoadable<C extends MethodConfig>(
+  name: C['method'],
+  make: (base: EditorModel, config: C) => Editor & { loadState(s: ParsedState): void }
+): void {
+  const parse = CONFIG_PARSERS[name] as unknown as (input: unknown) => C
+  register<C>({ name, parseConfig: parse, create: make, fromState: (base, s) => withState(make(base, parse(JSON.parse(s.meta.config))), s) })
+}
 
 /** A new editor loaded with a state; the editor is freed if the state does not fit it. */
 function withState<E extends Editor & { loadState(s: ParsedState): void }>(e: E, s: ParsedState): E {

@@ -40,8 +40,8 @@ export abstract class KeyedEditor<C extends { method: string }> implements Edito
   protected abstract hooks(serve: ReadonlyArray<number | null>): RunOptions
 
   abstract applyBatch(edits: readonly EditRow[], opts?: ApplyOptions): Promise<BatchReport>
-  abstract disableBatch(batchId: number): void
-  abstract enableBatch(batchId: number): void
+  /** Puts a batch's keys in or out of the lookup. */
+  protected abstract setKeysEnabled(batchId: number, enabled: boolean): void
   abstract removeBatch(batchId: number): void
   abstract renumber(to: ReadonlyMap<number, number>): void
   abstract paramCount(): number
@@ -98,6 +98,17 @@ export abstract class KeyedEditor<C extends { method: string }> implements Edito
       nearestDistance: Number.isFinite(p.nearest) ? p.nearest : null,
       nearest: p.matched ? { batchId: p.matched.owner, row: p.matched.row } : null
     }
+  }
+
+  /** A batch's keys leave the lookup; what it trained stays, for the keys of other batches that select it. */
+  disableBatch(batchId: number): void {
+    this.setKeysEnabled(batchId, false)
+    this.ledger.setEnabled(batchId, false)
+  }
+
+  enableBatch(batchId: number): void {
+    this.setKeysEnabled(batchId, true)
+    this.ledger.setEnabled(batchId, true)
   }
 
   owners(): number[] {

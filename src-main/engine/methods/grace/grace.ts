@@ -90,18 +90,9 @@ export class GraceEditor extends KeyedEditor<GraceConfig> {
     return { batchId, losses, steps: losses.length, earlyStopped, wallMs: performance.now() - t0, codes: [], presets: [] }
   }
 
-  /** A batch's keys leave the lookup; keys of other batches, including those it widened, stay. */
-  disableBatch(batchId: number): void {
-    this.setEnabled(batchId, false)
-  }
-
-  enableBatch(batchId: number): void {
-    this.setEnabled(batchId, true)
-  }
-
-  private setEnabled(batchId: number, enabled: boolean): void {
+  /** The keys a batch created; keys of other batches, including those it widened, stay. */
+  protected setKeysEnabled(batchId: number, enabled: boolean): void {
     for (const i of this.codebook.keysOf(batchId)) this.codebook.entries[i].enabled = enabled
-    this.ledger.setEnabled(batchId, enabled)
   }
 
   /** Drops a batch's keys and their values (radii it widened on other keys stay widened). */

@@ -99,18 +99,9 @@ export class MeloEditor extends KeyedEditor<MeloConfig> {
     return { batchId, losses, steps: losses.length, earlyStopped, wallMs: performance.now() - t0, codes: [], presets: [] }
   }
 
-  /** A batch's keys leave the lookup; its update stays in its block, which other batches' keys may still select. */
-  disableBatch(batchId: number): void {
-    this.setEnabled(batchId, false)
-  }
-
-  enableBatch(batchId: number): void {
-    this.setEnabled(batchId, true)
-  }
-
-  private setEnabled(batchId: number, enabled: boolean): void {
+  /** The batch's points; its update stays in its block, which other batches' points may still select. */
+  protected setKeysEnabled(batchId: number, enabled: boolean): void {
     for (const p of this.vecdb.pointsOf(batchId)) p.enabled = enabled
-    this.ledger.setEnabled(batchId, enabled)
   }
 
   /** Drops a batch's keys; its update stays in the block until a checkpoint before it is restored. */
