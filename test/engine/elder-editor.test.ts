@@ -2,7 +2,9 @@
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../src-main/engine/backend'
+import { unpackCode } from '../../src-main/engine/elder/codes'
 import { ElderEditor } from '../../src-main/engine/elder/editor'
+import { encodeRows } from '../../src-main/engine/elder/rows'
 import { EditCancelledError } from '../../src-main/engine/methods/editor'
 import { promptLogits, scoreRows } from '../../src-main/engine/methods/infer'
 import { editorFromState, exportState, importState } from '../../src-main/engine/elder/state'
@@ -151,6 +153,24 @@ describe('ELDER editor', () => {
     await e.applyBatch([EDITS[1]], { batchId: 10 })
     expect(e.owners()).toEqual([3, 10])
     expect(queryOwners().sort((a, b) => a - b)).toEqual([3, 10])
+    e.dispose()
+  })
+
+  // The paper's Table 4 ablation: the Switch Transformer's load-balancing loss in place of the guided loss. For one
+  // row, N · Σᵢ fᵢPᵢ with fᵢ = 1/k on its top-k experts is N/k times the sum of its top-k scores, per layer.
+  it("routerLoss 'balance' adds λ · N/k · Σ top-k scores (one row) to the LM loss", async () => {
+    const e = new ElderEditor(base, { ...FAST, routerLoss: 'balance', maxSteps: 1 })
+    const { numExperts: N, topK: k, lambda } = e.config
+    const rows = encodeRows(base.tokenizer, [EDITS[0]], true, base.model.config.nPositions)
+    const { hidden, query } = e.prefix(rows)
+    const scores = e.scores(query)
+    tf.dispose([hidden, query])
+    const [code] = e.codesOf(scores, 1)
+    let chosen = 0
+    unpackCode(code, e.L, N).forEach((experts, l) => experts.forEach((x) => (chosen += scores[l * N + x])))
+    const progress: Array<{ loss: number; lmLoss: number }> = []
+    await e.applyBatch([EDITS[0]], { onProgress: (p) => progress.push(p) })
+    expect(progress[0].loss - progress[0].lmLoss).toBeCloseTo((lambda * N * chosen) / k, 5)
     e.dispose()
   })
 })

@@ -48,8 +48,14 @@ export const ElderConfigSchema = z
     rehearsal: z.number().int().min(0).max(256).default(8),
     /** Earlier edits checked (forward only) after each batch, per edit in it; those that slipped are rehearsed first. */
     rehearsalCheck: z.number().int().min(0).max(4096).default(32),
-    /** Weight of the guided (pre-assignment) loss. */
+    /** Weight of the router loss (routing 'router'). */
     lambda: z.number().min(0).default(0.01),
+    /**
+     * The router loss: 'guided' is the paper's (towards label-keyed presets); 'balance' is the Switch Transformer's
+     * load-balancing loss, N · Σᵢ fᵢ·Pᵢ per layer (fᵢ: share of rows routed to expert i, Pᵢ: mean score of i) —
+     * the paper's Table 4 ablation.
+     */
+    routerLoss: z.enum(['guided', 'balance']).default('guided'),
     lr: z.number().positive().default(3e-3),
     lrDecayEvery: z.number().int().min(1).default(30),
     lrDecay: z.number().positive().max(1).default(0.5),

@@ -335,10 +335,11 @@ export class ElderEditor implements Editor {
           side.argmax = tf.keep(tf.argMax(logits, 1))
           side.lm = tf.keep(ce)
           if (preset) return ce as tf.Scalar
-          // Guided loss: batch mean of Σ over layers and preset experts of −log score.
           const probs = this.molora.routerProbs(query)
-          const guided = tf.div(tf.neg(tf.sum(tf.mul(presetT, tf.log(tf.add(probs, 1e-9))))), B)
-          return tf.add(ce, tf.mul(guided, c.lambda)) as tf.Scalar
+          // Guided loss: batch mean of Σ over layers and preset experts of −log score.
+          const routerLoss =
+            c.routerLoss === 'guided' ? tf.div(tf.neg(tf.sum(tf.mul(presetT, tf.log(tf.add(probs, 1e-9))))), B) : this.balanceLoss(probs, mask)
+          return tf.add(ce, tf.mul(routerLoss, c.lambda)) as tf.Scalar
         }, vars)
         const loss = value.dataSync()[0]
         const lmLoss = (side.lm as tf.Tensor).dataSync()[0]
@@ -403,6 +404,16 @@ export class ElderEditor implements Editor {
       rehearsed: replay,
       superseded
     }
+  }
+
+  /**
+   * Switch Transformer load balancing summed over layers: N · Σᵢ fᵢ·Pᵢ, fᵢ the share of the batch's top-k slots
+   * on expert i (from the 0/1 mask [B, L·N], no gradient), Pᵢ the batch-mean score of expert i (probs [B, L·N]).
+   */
+  private balanceLoss(probs: tf.Tensor2D, mask: tf.Tensor2D): tf.Scalar {
+    const { numExperts: N, topK: k } = this.config
+    const f = tf.div(tf.mean(mask, 0), k) // [L·N]: each layer's shares sum to 1
+    return tf.mul(tf.sum(tf.mul(f, tf.mean(probs, 0))), N) as tf.Scalar
   }
 
   /** Removes a batch's codes (rollback). Its LoRA updates stay in the weights; restore a checkpoint to undo them. */

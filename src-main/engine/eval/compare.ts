@@ -1,7 +1,7 @@
 // `bench compare`: every method on the same edit sequence in one run, as markdown tables shaped like the paper's
 // Table 1 (reliability, generalization, plus locality, retention and unrelated inputs deferred), Table 3 (s/edit,
 // #params) and Table 4 (ablations of the paper preset). Each row is one runEditBench with the same suite, edits,
-// batch size and seed. The load-balancing-loss ablation of Table 4 is not a row: the engine has no such loss.
+// batch size and seed.
 import { cpus, platform, arch } from 'node:os'
 import type { EditorModel } from '../methods/editor'
 import { runEditBench, type BenchOptions, type BenchResult } from './bench'
@@ -27,6 +27,7 @@ export const COMPARE_ROWS: Readonly<Record<string, CompareRow>> = {
   grace: { method: 'grace', config: {}, ablation: false },
   melo: { method: 'melo', config: {}, ablation: false },
   'elder-paper w/o guided loss': { method: 'elder', config: { preset: 'elder-paper', lambda: 0 }, ablation: true },
+  'elder-paper w/ load balancing': { method: 'elder', config: { preset: 'elder-paper', routerLoss: 'balance' }, ablation: true },
   'elder-paper w/o deferral': { method: 'elder', config: { preset: 'elder-paper', eps: NO_DEFERRAL }, ablation: true }
 }
 
