@@ -18,7 +18,6 @@
 //      rotating window of earlier edits and queue those that slipped for rehearsal.
 import * as tf from '@tensorflow/tfjs'
 import type { Gpt2 } from '../model/gpt2'
-import type { TextTokenizer } from '../model/tokenizer'
 import { Adam } from '../optim'
 import { Prng } from '../prng'
 import { codeFromScores, packCode, unpackCode, type Code } from './codes'

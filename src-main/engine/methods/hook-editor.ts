@@ -5,29 +5,21 @@
 import * as tf from '@tensorflow/tfjs'
 import type { FcHook } from '../model/gpt2'
 import { encodeRows, type PromptTarget } from '../elder/rows'
-import { BatchLedger, type BatchLedgerJSON } from './batches'
 import {
   MethodUnsupportedError, type ApplyOptions, type BatchReport, type Editor, type EditorModel,
   type EditRow, type Prediction, type PredictionDetails, type RowScore
 } from './editor'
 import { logitsWith, predictWith, scoreWith } from './infer'
-import { stateTensor, StateError, writeState, type ParsedState } from './state'
+import { LedgerEditor } from './ledger-editor'
+import { stateTensor, writeState, type ParsedState } from './state'
 import { trainSteps } from './train'
 import type { TrainConfig } from './train-config'
 
 /** Scope info of a method without scope: no code, no stored keys to be near, never deferred unless switched off. */
 const noScope = (enabled: boolean) => () => ({ code: null, nearest: Infinity, queryDistance: Infinity, deferred: !enabled })
 
-export abstract class HookEditor<C extends TrainConfig & { method: string }> implements Editor {
+export abstract class HookEditor<C extends TrainConfig & { method: string }> extends LedgerEditor<C> implements Editor {
   abstract readonly method: string
-  enabled = true
-  nextBatchId = 1
-  protected ledger = new BatchLedger()
-
-  constructor(
-    readonly base: EditorModel,
-    readonly config: C
-  ) {}
 
   /** First block whose hook trains: blocks below it run once per batch without gradients. */
   protected abstract readonly from: number
@@ -47,12 +39,10 @@ export abstract class HookEditor<C extends TrainConfig & { method: string }> imp
 
   async applyBatch(edits: readonly EditRow[], opts: ApplyOptions = {}): Promise<BatchReport> {
     const t0 = performance.now()
-    const batchId = opts.batchId ?? this.nextBatchId
-    if (this.ledger.has(batchId)) throw new Error(`batch ${batchId} already has stored rows`)
+    const batchId = this.claimBatch(opts)
     const rows = encodeRows(this.base.tokenizer, edits, true, this.model.config.nPositions)
     const { losses, earlyStopped } = await trainSteps(this.model, this.from, rows, this.variables(), { fcHook: this.hook() }, this.config, batchId, opts)
-    this.ledger.add(batchId, edits.length)
-    this.nextBatchId = Math.max(this.nextBatchId, batchId + 1)
+    this.recordBatch(batchId, edits.length)
     return { batchId, losses, steps: losses.length, earlyStopped, wallMs: performance.now() - t0, codes: [], presets: [] }
   }
 
@@ -71,14 +61,6 @@ export abstract class HookEditor<C extends TrainConfig & { method: string }> imp
 
   details(): PredictionDetails {
     return { code: '', nearestDistance: null, nearest: null }
-  }
-
-  owners(): number[] {
-    return this.ledger.owners()
-  }
-
-  get rowCount(): number {
-    return this.ledger.rows
   }
 
   /** Every batch's update is in the same shared weights: one cannot be switched off alone (roll back instead). */
@@ -108,12 +90,7 @@ export abstract class HookEditor<C extends TrainConfig & { method: string }> imp
   exportState(): Uint8Array {
     const names = this.tensorNames()
     const tensors = this.variables().map((v, i) => ({ name: names[i], shape: v.shape, data: v.dataSync() as Float32Array }))
-    return writeState(this.base, tensors, {
-      config: JSON.stringify(this.config),
-      batches: JSON.stringify(this.ledger.toJSON()),
-      next_batch_id: String(this.nextBatchId),
-      enabled: String(this.enabled)
-    })
+    return writeState(this.base, tensors, this.ledgerMeta())
   }
 
   /** Loads a checked state of the same method and sizes (every tensor is checked before any is assigned). */
@@ -121,12 +98,9 @@ export abstract class HookEditor<C extends TrainConfig & { method: string }> imp
     const names = this.tensorNames()
     const vars = this.variables()
     const data = names.map((name, i) => stateTensor(s, name, vars[i].shape))
-    if (!s.meta.batches) throw new StateError('editor state has no batch list')
-    const ledger = BatchLedger.fromJSON(JSON.parse(s.meta.batches) as BatchLedgerJSON)
+    const applyLedger = this.readLedger(s)
     vars.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(data[i], v.shape))))
-    this.ledger = ledger
-    this.nextBatchId = Number(s.meta.next_batch_id)
-    this.enabled = s.meta.enabled === 'true'
+    applyLedger()
   }
 
   dispose(): void {

@@ -5,10 +5,10 @@ import * as tf from '@tensorflow/tfjs'
 import { encodePrompts, encodeRows, type PromptTarget } from '../elder/rows'
 import { lastRows, padBatch, type RunOptions, type TokenBatch } from '../model/gpt2'
 import type { RowRef } from '../elder/query-table'
-import { BatchLedger } from './batches'
 import type { ApplyOptions, BatchReport, Editor, EditorModel, EditRow, Prediction, PredictionDetails, RowScore } from './editor'
 import { greedyPredictions, rowScores } from './infer'
 import { lastPromptKeys } from './keys'
+import { LedgerEditor } from './ledger-editor'
 
 /** A sequence's lookup: what serves it (a key or block index; null: nothing), its distance, and the edit matched. */
 export interface Served {
@@ -17,18 +17,17 @@ export interface Served {
   matched: RowRef | null
 }
 
-export abstract class KeyedEditor<C extends { method: string }> implements Editor {
+export abstract class KeyedEditor<C extends { method: string }> extends LedgerEditor<C> implements Editor {
   abstract readonly method: string
-  enabled = true
-  nextBatchId = 1
-  protected ledger = new BatchLedger()
 
   constructor(
-    readonly base: EditorModel,
-    readonly config: C,
+    base: EditorModel,
+    config: C,
     /** The block whose c_fc input at the last prompt token is the key. */
     readonly keyBlock: number
-  ) {}
+  ) {
+    super(base, config)
+  }
 
   protected get model(): EditorModel['model'] {
     return this.base.model
@@ -109,13 +108,5 @@ export abstract class KeyedEditor<C extends { method: string }> implements Edito
   enableBatch(batchId: number): void {
     this.setKeysEnabled(batchId, true)
     this.ledger.setEnabled(batchId, true)
-  }
-
-  owners(): number[] {
-    return this.ledger.owners()
-  }
-
-  get rowCount(): number {
-    return this.ledger.rows
   }
 }

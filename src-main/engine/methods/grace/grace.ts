@@ -8,7 +8,6 @@ import { placement } from '../../elder/config'
 import { encodeRows } from '../../elder/rows'
 import type { FcOutHook, RunOptions } from '../../model/gpt2'
 import { pickRows } from '../../model/ops'
-import { BatchLedger, type BatchLedgerJSON } from '../batches'
 import { MethodConfigError, type ApplyOptions, type BatchReport, type EditorModel, type EditRow } from '../editor'
 import { KeyedEditor, type Served } from '../keyed-editor'
 import { stateTensor, StateError, writeState, type ParsedState } from '../state'
@@ -60,8 +59,7 @@ export class GraceEditor extends KeyedEditor<GraceConfig> {
 
   async applyBatch(edits: readonly EditRow[], opts: ApplyOptions = {}): Promise<BatchReport> {
     const t0 = performance.now()
-    const batchId = opts.batchId ?? this.nextBatchId
-    if (this.ledger.has(batchId)) throw new Error(`batch ${batchId} already has stored rows`)
+    const batchId = this.claimBatch(opts)
     const rows = encodeRows(this.base.tokenizer, edits, true, this.model.config.nPositions)
     const keys = this.keys(rows.batch, rows.lastPrompt)
     // The rules run before training (GRACE's iteration 0); a failed batch puts the codebook and values back.
@@ -84,8 +82,7 @@ export class GraceEditor extends KeyedEditor<GraceConfig> {
       throw e
     }
     before.values?.dispose()
-    this.ledger.add(batchId, edits.length)
-    this.nextBatchId = Math.max(this.nextBatchId, batchId + 1)
+    this.recordBatch(batchId, edits.length)
     const { losses, earlyStopped } = result
     return { batchId, losses, steps: losses.length, earlyStopped, wallMs: performance.now() - t0, codes: [], presets: [] }
   }
@@ -126,11 +123,8 @@ export class GraceEditor extends KeyedEditor<GraceConfig> {
         { name: 'grace.values', shape: [K, F], data: this.values ? (this.values.dataSync() as Float32Array) : new Float32Array(0) }
       ],
       {
-        config: JSON.stringify(this.config),
         codebook: JSON.stringify(this.codebook.toJSON()),
-        batches: JSON.stringify(this.ledger.toJSON()),
-        next_batch_id: String(this.nextBatchId),
-        enabled: String(this.enabled)
+        ...this.ledgerMeta()
       }
     )
   }
@@ -138,18 +132,16 @@ export class GraceEditor extends KeyedEditor<GraceConfig> {
   /** Loads a checked state of the same model (every part is checked before anything is replaced). */
   loadState(s: ParsedState): void {
     const { nEmbd: D, nInner: F } = this.model.config
-    if (!s.meta.codebook || !s.meta.batches) throw new StateError('editor state has no codebook or batch list')
+    if (!s.meta.codebook) throw new StateError('editor state has no codebook')
     const json = JSON.parse(s.meta.codebook) as CodebookJSON
     const K = json.entries.length
     const keys = stateTensor(s, 'grace.keys', [K, D])
     const values = stateTensor(s, 'grace.values', [K, F])
-    const ledger = BatchLedger.fromJSON(JSON.parse(s.meta.batches) as BatchLedgerJSON)
+    const applyLedger = this.readLedger(s)
     this.codebook = Codebook.fromJSON(this.config.epsInit, json, keys, D)
     this.values?.dispose()
     this.values = K > 0 ? tf.variable(tf.tensor2d(values, [K, F])) : null
-    this.ledger = ledger
-    this.nextBatchId = Number(s.meta.next_batch_id)
-    this.enabled = s.meta.enabled === 'true'
+    applyLedger()
   }
 
   dispose(): void {

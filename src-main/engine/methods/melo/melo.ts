@@ -7,7 +7,6 @@ import { placement } from '../../elder/config'
 import { encodeRows } from '../../elder/rows'
 import type { FcHook, RunOptions } from '../../model/gpt2'
 import { matmul2 } from '../../model/ops'
-import { BatchLedger, type BatchLedgerJSON } from '../batches'
 import type { ApplyOptions, BatchReport, EditorModel, EditRow } from '../editor'
 import { KeyedEditor, type Served } from '../keyed-editor'
 import { stateTensor, StateError, writeState, type ParsedState } from '../state'
@@ -84,8 +83,7 @@ export class MeloEditor extends KeyedEditor<MeloConfig> {
 
   async applyBatch(edits: readonly EditRow[], opts: ApplyOptions = {}): Promise<BatchReport> {
     const t0 = performance.now()
-    const batchId = opts.batchId ?? this.nextBatchId
-    if (this.ledger.has(batchId)) throw new Error(`batch ${batchId} already has stored rows`)
+    const batchId = this.claimBatch(opts)
     const rows = encodeRows(this.base.tokenizer, edits, true, this.model.config.nPositions)
     const block = Math.floor(this.editsSeen / this.config.editsPerBlock) % this.config.numBlocks
     const { losses, earlyStopped } = await trainSteps(
@@ -94,8 +92,7 @@ export class MeloEditor extends KeyedEditor<MeloConfig> {
     // The database learns the keys once the batch is in the weights (a cancelled batch leaves no trace).
     this.keys(rows.batch, rows.lastPrompt).forEach((q, b) => this.vecdb.update(q, edits[b].target, block, batchId, b))
     this.editsSeen += edits.length
-    this.ledger.add(batchId, edits.length)
-    this.nextBatchId = Math.max(this.nextBatchId, batchId + 1)
+    this.recordBatch(batchId, edits.length)
     return { batchId, losses, steps: losses.length, earlyStopped, wallMs: performance.now() - t0, codes: [], presets: [] }
   }
 
@@ -125,12 +122,9 @@ export class MeloEditor extends KeyedEditor<MeloConfig> {
       this.base,
       this.variables().map((v, i) => ({ name: names[i], shape: v.shape, data: v.dataSync() as Float32Array })),
       {
-        config: JSON.stringify(this.config),
         vecdb: JSON.stringify(this.vecdb.toJSON()),
         edits_seen: String(this.editsSeen),
-        batches: JSON.stringify(this.ledger.toJSON()),
-        next_batch_id: String(this.nextBatchId),
-        enabled: String(this.enabled)
+        ...this.ledgerMeta()
       }
     )
   }
@@ -139,15 +133,13 @@ export class MeloEditor extends KeyedEditor<MeloConfig> {
   loadState(s: ParsedState): void {
     const vars = this.variables()
     const data = this.tensorNames().map((name, i) => stateTensor(s, name, vars[i].shape))
-    if (!s.meta.vecdb || !s.meta.batches) throw new StateError('editor state has no vector database or batch list')
+    if (!s.meta.vecdb) throw new StateError('editor state has no vector database')
     const vecdb = VecDb.fromJSON(this.config.initRadius, JSON.parse(s.meta.vecdb) as VecDbJSON)
-    const ledger = BatchLedger.fromJSON(JSON.parse(s.meta.batches) as BatchLedgerJSON)
+    const applyLedger = this.readLedger(s)
     vars.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(data[i], v.shape))))
     this.vecdb = vecdb
-    this.ledger = ledger
     this.editsSeen = Number(s.meta.edits_seen)
-    this.nextBatchId = Number(s.meta.next_batch_id)
-    this.enabled = s.meta.enabled === 'true'
+    applyLedger()
   }
 
   dispose(): void {
