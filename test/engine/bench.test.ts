@@ -43,4 +43,13 @@ describe('runEditBench', () => {
     expect(r.metrics.reliability.n).toBe(4)
     expect(r.protocol).toMatch(/half of the rephrases trained/)
   })
+
+  // The scaling curve (Fig. 2's shape): GRACE adds one value row (F = 512 floats) per new key as it goes.
+  it('any registered method runs; the curve records the parameter count as the edits go', async () => {
+    const r = await runEditBench(base, SUITE, { method: 'grace', edits: 4, batchSize: 1, seed: 0, curveEvery: 2, config: { maxSteps: 3 } })
+    expect(r.curve.map((c) => c.edits)).toEqual([2, 4])
+    expect(r.curve.map((c) => c.params)).toEqual([2 * 512, 4 * 512])
+    expect(r.trainable_params_after).toBe(4 * 512)
+    expect(r.stored_bytes_after).toBeGreaterThan(4 * 512 * 4)
+  })
 })

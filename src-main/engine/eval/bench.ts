@@ -67,8 +67,8 @@ export interface BenchResult {
   stored_bytes_after: number
   tensors_before: number
   tensors_after: number
-  /** Running curve (when curveEvery > 0): metrics over the edits applied so far. */
-  curve: Array<{ edits: number; reliability_em: number; generalization_em: number; locality_em: number }>
+  /** Running curve (when curveEvery > 0): metrics over the edits applied so far, and the parameter count then. */
+  curve: Array<{ edits: number; reliability_em: number; generalization_em: number; locality_em: number; params: number }>
   metrics: EditMetrics
 }
 
@@ -143,7 +143,8 @@ export async function runEditBench(
           edits: done,
           reliability_em: m.reliability.exact_match,
           generalization_em: m.generalization.exact_match,
-          locality_em: m.locality.exact_match
+          locality_em: m.locality.exact_match,
+          params: paramCount(editor)
         })
         evalMs += performance.now() - te
       }
