@@ -310,7 +310,10 @@ export class ElderEditor implements Editor {
       : null
     const { hidden, query } = this.prefix(rows)
     const queryData = query.dataSync() as Float32Array // [B, D]: fixed for the batch (the prefix is frozen)
-    const answers = this.baseAnswers(hidden, B, T, rows.lastPrompt)
+    // Base answers are stored for the batch's own edits only: the rehearsed rows (after them) already have theirs.
+    const answers = tf.tidy(() =>
+      this.baseAnswers(tf.slice(hidden, [0, 0], [E * T, hidden.shape[1]]), E, T, rows.lastPrompt.subarray(0, E))
+    )
     const presetT = tf.tensor2d(presetMask, [B, this.L * N])
     const labelsT = tf.tidy(() => tf.oneHot(tf.tensor1d(rows.labels, 'int32'), this.model.config.vocabSize))
     const vars = this.trainable()
