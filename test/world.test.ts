@@ -174,6 +174,26 @@ describe('edit suite', () => {
   })
 })
 
+describe('larger suites (bench only)', () => {
+  it('2,000 edits: past what keeps a fact per subject, locality probes are still untouched true facts', () => {
+    const big = buildWorldData(world, 2000)
+    const bigKeys = new Set(big.edits.map((e) => key(e.subject, e.relation)))
+    expect(bigKeys.size).toBe(2000)
+    let fallbacks = 0
+    for (const e of big.edits) {
+      for (const item of e.locality) {
+        const f = factByPrompt.get(item.prompt) as Fact
+        expect(item.answer).toBe(f.object)
+        expect(bigKeys.has(key(f.subject, f.relation)), item.prompt).toBe(false)
+      }
+      if (factByPrompt.get(e.locality[0].prompt)?.subject !== e.subject) fallbacks++
+    }
+    // Subjects whose every fact is edited take the fallback probe (a) — more than the cities alone.
+    const cityEdits = big.edits.filter((e) => (relationsOfSubject.get(e.subject)?.size ?? 0) === 1).length
+    expect(fallbacks).toBeGreaterThan(cityEdits)
+  })
+})
+
 describe('retention set', () => {
   it('holds every fact no edit touches (≥ 2,000), each in all 6 templates with its true answer', () => {
     const facts = new Map<string, number>()

@@ -361,13 +361,25 @@ function chooseEdited(world: World, rng: Prng, editCount: number): Set<number> {
     if (quotas[k] > lists[k].length - 2)
       throw new Error(`${r.id}: quota ${quotas[k]} leaves fewer than 2 of its ${lists[k].length} facts unedited`)
     let need = quotas[k]
-    for (const i of rng.shuffle(lists[k])) {
+    const order = rng.shuffle(lists[k])
+    for (const i of order) {
       if (need === 0) break
       const s = world.facts[i].subject
       const left = must(uneditedLeft, s)
       if (must(bySubject, s).length > 1 && left <= 1) continue
       edited.add(i)
       uneditedLeft.set(s, left - 1)
+      need--
+    }
+    // Past ~1,600 edits some relations run out of subjects that keep another fact unedited. Only then, edit a
+    // subject's last fact too (its locality probe (a) falls back to another subject's fact, as for cities). No random
+    // draw happens here, so every suite the first pass can fill — the committed 1,000 among them — is unchanged.
+    for (const i of order) {
+      if (need === 0) break
+      if (edited.has(i)) continue
+      edited.add(i)
+      const s = world.facts[i].subject
+      uneditedLeft.set(s, must(uneditedLeft, s) - 1)
       need--
     }
     if (need > 0) throw new Error(`${r.id}: could only edit ${quotas[k] - need} of the ${quotas[k]} facts asked`)
@@ -386,9 +398,9 @@ function allPrompts(f: Fact): string[] {
  * Each edit's locality holds two facts that no edit in the suite touches, so their answers stay true after the
  * whole suite has been applied:
  *   (a) the same subject under another relation; for a subject with a single relation (only cities, whose one
- *       relation is city_country) instead another subject's fact whose object has the same type as the edited
- *       fact's, preferring one with the same true object (another city of the same country), and never the
- *       fact used for (b);
+ *       relation is city_country), or one whose every fact is edited (only in suites past ~1,600 edits), instead
+ *       another subject's fact whose object has the same type as the edited fact's, preferring one with the same
+ *       true object (another city of the same country), and never the fact used for (b);
  *   (b) the same relation for another subject.
  */
 export function buildWorldData(world: World, editCount: number = EDIT_COUNT): WorldData {
