@@ -70,7 +70,10 @@ export function elderExplain(editor: ElderEditor, prompts: readonly string[], th
     }
     const within = rows.filter((r) => r.distance < t)
     const disabledHit = within.find((r) => !r.enabled && r.failedGates.length === 0)
-    const gateHit = within.find((r) => r.enabled && r.failedGates.length > 0)
+    // A near edit that fails a gate; when no stored edit passes the gates at all (no distance), the nearest one.
+    const gateHit =
+      within.find((r) => r.enabled && r.failedGates.length > 0) ??
+      (distance === Infinity ? rows.find((r) => r.enabled && r.failedGates.length > 0) : undefined)
     let reason: ScopeReason
     if (!editor.enabled) reason = 'editor_disabled'
     else if (inScope) reason = 'in_scope'

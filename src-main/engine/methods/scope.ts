@@ -9,7 +9,7 @@ export type ScopeReason =
   | 'in_scope'
   /** Edits are stored, the nearest one that passes the gates is at or beyond the threshold. */
   | 'too_far'
-  /** A stored edit within the threshold exists but fails a gate (answer token, subject). */
+  /** The nearest stored edit within the threshold fails a gate (answer token, subject), or every stored edit does. */
   | 'gate_failed'
   /** The input's nearest stored edit within the threshold belongs to a disabled batch. */
   | 'batch_disabled'
