@@ -7,7 +7,8 @@ import { getBatch, getEdit, type BatchWithEdits } from '../store'
 
 /** Cosine distances need three decimals to compare with a radius of 0.08; Hamming distances are whole numbers. */
 export function formatDistance(measure: ScopeMeasure, d: number): string {
-  return measure === 'code-hamming' ? String(d) : d.toFixed(3)
+  // Float rounding puts an edit's own distance a hair below zero: "-0.000" would only puzzle.
+  return measure === 'code-hamming' ? String(d) : d.toFixed(3).replace(/^-(0\.0+)$/, '$1')
 }
 
 /** Looks batches up once per request. */
@@ -38,10 +39,17 @@ export function scopeView(db: Database.Database, s: ScopeExplanation, batch = ba
   }
 }
 
-/** The edit that failed the gate, and how near it was ('' when it is not among the nearest shown). */
-function gateEdit(s: ScopeExplanation, nearest: NearEditView[]): string {
+/** A gate failure: for a near edit (within the threshold), or for every stored edit (then the nearest is far too). */
+function gateSentence(s: ScopeExplanation, nearest: NearEditView[]): string {
+  const gates = s.failedGates.map((g) => GATE_NAMES[g] ?? g).join(' and ')
   const n = nearest.find((x) => x.enabled && x.failedGates.length > 0)
-  return n ? ` for edit #${n.editId ?? '?'} at distance ${formatDistance(s.measure, n.distance)}` : ''
+  if (!n || s.threshold === null) return `deferred: ${gates} failed`
+  const d = formatDistance(s.measure, n.distance)
+  const t = formatDistance(s.measure, s.threshold)
+  const edit = `edit #${n.editId ?? '?'}`
+  return n.distance < s.threshold
+    ? `deferred: ${gates} failed for ${edit} (distance ${d} < threshold ${t})`
+    : `deferred: no stored edit passes the ${gates}; the nearest, ${edit}, is at distance ${d} ≥ threshold ${t}`
 }
 
 /** One sentence: the decision, then the evidence (distance against threshold, the gate, the batch). */
@@ -58,7 +66,7 @@ function summary(s: ScopeExplanation, disabledSeq: number | null, nearest: NearE
         ? 'deferred: no stored edit is near'
         : `deferred: ${vs} ≥ threshold ${d(s.threshold)}`
     case 'gate_failed':
-      return `deferred: ${s.failedGates.map((g) => GATE_NAMES[g] ?? g).join(' and ')} failed${gateEdit(s, nearest)}`
+      return gateSentence(s, nearest)
     case 'batch_disabled':
       return `deferred: batch ${disabledSeq} disabled`
     case 'no_edits':

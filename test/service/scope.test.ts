@@ -52,7 +52,7 @@ describe('probe: scope explanation', () => {
   it('an unrelated prompt is deferred and says why', async () => {
     const r = await probeOne(RECS[2].locality[0].prompt)
     expect(r.edited.deferred).toBe(true)
-    expect(r.edited.scope.summary).toMatch(/^deferred: (distance \d\.\d{3} ≥ threshold 0\.080|.*gate.*failed)/)
+    expect(r.edited.scope.summary).toMatch(/^deferred: (distance \d\.\d{3} ≥ threshold 0\.080|no stored edit passes the answer gate; the nearest, edit #\d+, is at distance \d\.\d{3} ≥ threshold 0\.080|answer gate failed for edit #\d+)/)
   })
 
   it('issue 13 bug 4: a prompt of a disabled batch says "deferred: batch N disabled"', async () => {
