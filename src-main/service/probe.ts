@@ -22,7 +22,7 @@ export function withEngine<T>(ctx: Ctx, experimentId: number, fn: () => Promise<
   mustExperiment(ctx, experimentId)
   const running = ctx.jobs.current()
   if (running?.state === 'running') {
-    throw fail('busy', `job ${running.id} (${running.kind}) is using the engine; probe when it finishes or cancel it`)
+    throw fail('busy', `job ${running.id} (${running.kind}) is using the engine; try again when it finishes, or cancel it`)
   }
   return ctx.lock.run(async () => {
     await ensureLoaded(ctx, experimentId)

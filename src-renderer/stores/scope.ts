@@ -30,7 +30,11 @@ export const useScopeStore = defineStore('scope', () => {
   const tradeoff = computed(() => (distances.value && threshold.value !== null ? tradeoffAt(distances.value, threshold.value) : null))
   const moved = computed(() => distances.value !== null && threshold.value !== distances.value.threshold)
 
+  /** The distances were asked for (the tab was opened): they follow the adapter from then on, even if a job held the engine then. */
+  let wanted = false
+
   const load = coalesce(async () => {
+    wanted = true
     const experimentId = statusStore.experimentId
     if (experimentId === null || jobs.active) return
     loading.value = true
@@ -78,7 +82,7 @@ export const useScopeStore = defineStore('scope', () => {
   // The distances move with the adapter: refresh what was already shown when it changes.
   api.onEvent((e) => {
     if (e.type === 'job.finished' || (e.type === 'batches.changed' && e.experimentId === statusStore.experimentId)) {
-      if (distances.value) void load()
+      if (wanted) void load()
       if (map.value) void loadMap()
     }
   })

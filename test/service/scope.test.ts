@@ -104,7 +104,7 @@ describe('scope tuning', () => {
     }
   })
 
-  it('apply threshold: saved in the config, recorded as a config change, and the next probe uses it', async () => {
+  it('apply threshold: saved in the config, recorded as a config change, and the next probe and evaluation use it', async () => {
     const exp = ok(await ws.svc['scope.applyThreshold']({ experimentId: ws.exp.id, threshold: 0 }))
     expect(exp.config.queryRadius).toBe(0)
     expect(exp.settings.queryRadius).toBe(0)
@@ -113,8 +113,21 @@ describe('scope tuning', () => {
     const r = await probeOne(RECS[0].prompt)
     expect(r.edited.deferred).toBe(true)
     expect(r.edited.scope.summary).toMatch(/^deferred: distance 0\.\d{3} ≥ threshold 0\.000$/)
+    // The next evaluation uses it: at threshold 0 the unrelated inputs are all deferred and edits stop holding (an
+    // edit's own distance can round a hair below 0, so not necessarily every one); at 0.08 they are back.
+    const evaluate = async (): Promise<{ deferred: number; reliability: number }> => {
+      const job = ok(await ws.svc['jobs.evaluate']({ experimentId: ws.exp.id }))
+      expect((await ws.svc.waitForJob(job.id)).state).toBe('done')
+      const series = ok(await ws.svc['metrics.series']({ experimentIds: [ws.exp.id], names: ['locality_deferred_rate', 'reliability'] }))[String(ws.exp.id)]
+      return { deferred: series.locality_deferred_rate.at(-1)!.value, reliability: series.reliability.at(-1)!.value }
+    }
+    const at0 = await evaluate()
+    expect(at0.deferred).toBe(1)
     ok(await ws.svc['scope.applyThreshold']({ experimentId: ws.exp.id, threshold: 0.08 }))
     expect((await probeOne(RECS[0].prompt)).edited.deferred).toBe(false)
+    const at8 = await evaluate()
+    expect(at8.reliability).toBe(1)
+    expect(at0.reliability).toBeLessThan(at8.reliability)
   })
 })
 
