@@ -107,6 +107,25 @@ describe('ELDER scope explanation', () => {
   })
 })
 
+describe('the paper preset explains by code Hamming distance', () => {
+  it('agrees with predict; a threshold override is ε; a disabled batch is named', async () => {
+    const p = new ElderEditor(base, { preset: 'elder-paper', maxSteps: 5 })
+    await p.applyBatch([edit(RECS[0])], { batchId: 1 })
+    const prompts = [RECS[0].prompt, ...RECS[0].rephrases, RECS[3].prompt]
+    const ex = p.explain(prompts)
+    expect(ex.map((x) => x.inScope)).toEqual(predict(base, p, prompts, 2).map((q) => !q.deferred))
+    expect(ex[0]).toMatchObject({ measure: 'code-hamming', threshold: 12 })
+    expect(p.scopeThreshold()).toEqual({ measure: 'code-hamming', field: 'eps', value: 12 })
+    for (const t of [0, 3, 24]) expect(p.explain(prompts, t).map((x) => x.inScope)).toEqual(ex.map((x) => x.distance !== null && x.distance < t))
+    p.disableBatch(1)
+    const off = p.explain(prompts)
+    expect(off.map((x) => x.inScope)).toEqual(prompts.map(() => false))
+    // What was in scope is now deferred because of batch 1.
+    expect(off.filter((_, i) => ex[i].inScope).map((x) => x.reason)).toEqual(ex.filter((x) => x.inScope).map(() => 'batch_disabled'))
+    p.dispose()
+  })
+})
+
 describe('other methods explain their own scope', () => {
   it('LoRA has none; GRACE compares the key distance with the key radius', async () => {
     const lora = createEditor(base, { method: 'lora', maxSteps: 2 })
