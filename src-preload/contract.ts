@@ -120,7 +120,77 @@ export interface ProbeResult {
     nearestDistance: number | null
     nearestEditId: number | null
     deferred: boolean
+    /** Why the prompt is or is not in the edit scope. */
+    scope: ScopeView
   }
+}
+
+export const SCOPE_REASONS = ['in_scope', 'too_far', 'gate_failed', 'batch_disabled', 'no_edits', 'editor_disabled', 'no_scope'] as const
+export type ScopeReason = (typeof SCOPE_REASONS)[number]
+export type ScopeMeasure = 'query-cosine' | 'code-hamming' | 'key-euclidean' | 'cluster-euclidean' | 'none'
+
+/** A stored edit near a probed prompt, by its queue row (editId null: the row is no longer in the queue). */
+export interface NearEditView {
+  editId: number | null
+  batchSeq: number | null
+  prompt: string
+  target: string
+  distance: number
+  /** False when the edit's batch is disabled. */
+  enabled: boolean
+  failedGates: string[]
+}
+
+/** The engine's scope explanation in the queue's terms (edit ids, batch numbers) with one sentence saying why. */
+export interface ScopeView {
+  measure: ScopeMeasure
+  distance: number | null
+  threshold: number | null
+  inScope: boolean
+  reason: ScopeReason
+  /** E.g. "in scope: distance 0.012 < threshold 0.08" or "deferred: batch 2 disabled". */
+  summary: string
+  failedGates: string[]
+  nearest: NearEditView[]
+  /** The experts used and their weights, rows × cols row-major (ELDER: L × N). */
+  allocation: { rows: number; cols: number; weights: number[] } | null
+}
+
+/** Probing a queue row: the row's own probe, whether the edit holds, and each rephrase's result. */
+export interface EditProbeView {
+  editId: number
+  target: string
+  result: ProbeResult
+  /** The edited answer equals the edit's target. */
+  holds: boolean
+  rephrases: Array<{ prompt: string; answer: string; holds: boolean; inScope: boolean; summary: string }>
+}
+
+export const SCOPE_GROUPS = ['edit', 'rephrase', 'unrelated'] as const
+export type ScopeGroup = (typeof SCOPE_GROUPS)[number]
+
+/** Scope distances of the active experiment's edit prompts, rephrases and unrelated inputs (null: no distance). */
+export interface ScopeDistancesView {
+  measure: ScopeMeasure
+  /** The config field the threshold lives in; null: the method has no one threshold to tune. */
+  field: string | null
+  threshold: number | null
+  groups: Record<ScopeGroup, Array<number | null>>
+}
+
+/** What a threshold does: inputs of each group the method's own decision puts in scope at that threshold. */
+export interface ScopeTradeoffView {
+  threshold: number
+  inScope: Record<ScopeGroup, number>
+  total: Record<ScopeGroup, number>
+}
+
+export interface ScopeMapView {
+  /** What the vectors are (e.g. "router scores (6×8)"); null: the method has none. */
+  feature: string | null
+  points: Array<{ group: ScopeGroup; text: string; vector: number[] }>
+  /** Expert usage over the stored edits, rows × cols row-major (ELDER: L × N); null: none. */
+  usage: { rows: number; cols: number; counts: number[] } | null
 }
 
 export interface ImportReport {
@@ -261,7 +331,13 @@ export const contract = {
   'export.edits': { req: z.object({ experimentId: id }).strict(), res: {} as { name: string; content: string } },
   'export.metrics': { req: z.object({ experimentId: id }).strict(), res: {} as { name: string; content: string } },
   'export.adapter': { req: z.object({ experimentId: id }).strict(), res: {} as { name: string; base64: string } },
-  'import.adapter': { req: z.object({ experimentId: id, name: text(255), base64: z.string().max(512 * 1024 * 1024) }).strict(), res: {} as ExperimentView }
+  'import.adapter': { req: z.object({ experimentId: id, name: text(255), base64: z.string().max(512 * 1024 * 1024) }).strict(), res: {} as ExperimentView },
+  'probe.edit': { req: z.object({ experimentId: id, editId: id }).strict(), res: {} as EditProbeView },
+  'scope.distances': { req: z.object({ experimentId: id }).strict(), res: {} as ScopeDistancesView },
+  // Any finite threshold: float rounding puts an edit's own distance a hair below 0.
+  'scope.tradeoff': { req: z.object({ experimentId: id, threshold: z.number().finite() }).strict(), res: {} as ScopeTradeoffView },
+  'scope.applyThreshold': { req: z.object({ experimentId: id, threshold: z.number().finite().min(0) }).strict(), res: {} as ExperimentView },
+  'scope.map': { req: z.object({ experimentId: id }).strict(), res: {} as ScopeMapView }
 } as const
 
 export type Contract = typeof contract

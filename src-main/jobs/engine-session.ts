@@ -35,6 +35,8 @@ type Handlers = { [K in RequestKind]: (req: RequestOf<K>, ctx: Ctx) => Promise<R
 
 /** Records scored per evaluation chunk: one progress message and one cancel check per chunk. */
 const EVAL_CHUNK = 50
+/** Prompts per forward pass when computing scope distances or map vectors. */
+const SCOPE_CHUNK = 128
 
 export class EngineSession {
   private base: LoadedModel | null = null
@@ -151,11 +153,12 @@ export class EngineSession {
       const base = this.mustBase()
       const plain = predict(base, null, prompts, maxNewTokens)
       const edited = predict(base, editor, prompts, maxNewTokens)
+      const scope = editor.explain(prompts)
       const row = (p: { answer: string; top5: Array<{ token: string; prob: number }> }) =>
         ({ answer: p.answer, top5: p.top5.map((t) => ({ token: t.token, prob: t.prob })) })
       return {
         base: plain.map(row),
-        edited: edited.map((p): EditedPredictionRow => ({ ...row(p), ...editor.details(p), deferred: p.deferred }))
+        edited: edited.map((p, i): EditedPredictionRow => ({ ...row(p), ...editor.details(p), deferred: p.deferred, scope: scope[i] }))
       }
     },
 
@@ -198,6 +201,41 @@ export class EngineSession {
     saveState: async ({ file }) => {
       const bytes = this.mustEditor().exportState()
       return { file, sha256: writeFileAtomic(file, bytes), bytes: bytes.length }
+    },
+
+    tuneScope: async ({ config }) => {
+      const editor = this.mustEditor()
+      const { field } = editor.scopeThreshold()
+      const value = field === null ? undefined : config[field]
+      if (typeof value === 'number') editor.setScopeThreshold(value)
+      return editor.scopeThreshold()
+    },
+
+    scopeSet: async ({ prompts, threshold }, ctx) => {
+      const editor = this.mustEditor()
+      const points: Replies['scopeSet']['points'] = []
+      for (let i = 0; i < prompts.length; i += SCOPE_CHUNK) {
+        const chunk = editor.explain(prompts.slice(i, i + SCOPE_CHUNK), threshold ?? undefined)
+        points.push(...chunk.map((e) => ({ distance: e.distance, inScope: e.inScope })))
+        ctx.progress(Math.min(i + SCOPE_CHUNK, prompts.length), prompts.length, null)
+        await new Promise((r) => setImmediate(r)) // let a cancel or another message through between chunks
+      }
+      return { threshold: editor.scopeThreshold(), points }
+    },
+
+    scopeMap: async ({ prompts }, ctx) => {
+      const editor = this.mustEditor()
+      let feature: string | null = null
+      const vectors: number[][] = []
+      for (let i = 0; i < prompts.length; i += SCOPE_CHUNK) {
+        const m = editor.mapVectors(prompts.slice(i, i + SCOPE_CHUNK))
+        if (!m) break
+        feature = m.feature
+        vectors.push(...m.vectors.map((v) => Array.from(v)))
+        ctx.progress(Math.min(i + SCOPE_CHUNK, prompts.length), prompts.length, null)
+        await new Promise((r) => setImmediate(r))
+      }
+      return { feature, vectors, usage: editor.usage() }
     }
   }
 

@@ -3,6 +3,7 @@
 // structured-clone-safe object tagged by `type`; requests carry an `id` that their progress, result or error
 // repeat. Typed arrays never cross: codes travel as number[] words, editor state travels as files.
 import { z } from 'zod'
+import type { ScopeExplanation, ScopePoint, ScopeThreshold } from '../engine/methods/scope'
 
 export interface PromptTarget {
   prompt: string
@@ -46,6 +47,12 @@ export type EngineRequest =
   | { type: 'evaluate'; id: number; records: SuiteItem[]; retention: PromptTarget[] }
   /** Write the current editor state to `file` (temp → fsync → rename). */
   | { type: 'saveState'; id: number; file: string }
+  /** Take the scope threshold from an experiment's config when it sets the method's threshold field (scope tuning). */
+  | { type: 'tuneScope'; id: number; config: Record<string, unknown> }
+  /** Each prompt's scope distance and decision, at `threshold` (null: the editor's own). */
+  | { type: 'scopeSet'; id: number; prompts: string[]; threshold: number | null }
+  /** Each prompt's allocation-map vector, and the expert usage over stored edits. */
+  | { type: 'scopeMap'; id: number; prompts: string[] }
 
 export type RequestKind = EngineRequest['type']
 export type RequestOf<K extends RequestKind> = Extract<EngineRequest, { type: K }>
@@ -103,6 +110,8 @@ export interface EditedPredictionRow extends PredictionRow {
   /** The stored row closest to the prompt's code: its batch (owner) and row within the batch. */
   nearest: { batchId: number; row: number } | null
   deferred: boolean
+  /** Why the prompt is or is not in scope (methods/scope.ts). */
+  scope: ScopeExplanation
 }
 
 export interface PredictReply {
@@ -139,6 +148,9 @@ export interface Replies {
   predict: PredictReply
   evaluate: EvaluateReply
   saveState: CheckpointWritten
+  tuneScope: ScopeThreshold
+  scopeSet: { threshold: ScopeThreshold; points: ScopePoint[] }
+  scopeMap: { feature: string | null; vectors: number[][]; usage: { rows: number; cols: number; counts: number[] } | null }
 }
 
 /**
@@ -168,7 +180,7 @@ export type EngineMessage =
 // Envelopes are checked at the boundary on both sides; payloads are trusted to match their kind because both
 // ends are this file's types (the kind is checked against the pending request).
 const id = z.number().int().nonnegative()
-const REQUEST_KINDS = ['inspect', 'load', 'apply', 'setDisabled', 'predict', 'evaluate', 'saveState'] as const satisfies readonly RequestKind[]
+const REQUEST_KINDS = ['inspect', 'load', 'apply', 'setDisabled', 'predict', 'evaluate', 'saveState', 'tuneScope', 'scopeSet', 'scopeMap'] as const satisfies readonly RequestKind[]
 
 const engineEnvelope = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), backend: z.string(), pid: z.number() }),

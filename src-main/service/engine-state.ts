@@ -32,6 +32,12 @@ export function wantedKey(ctx: Ctx, experimentId: number): { key: LoadedKey; con
  */
 export async function ensureLoaded(ctx: Ctx, experimentId: number): Promise<void> {
   const want = wantedKey(ctx, experimentId)
+  await bringToKey(ctx, want)
+  // A threshold applied by scope tuning is in the experiment's config, not in checkpoints written before it.
+  await ctx.host.request('tuneScope', { config: want.config })
+}
+
+async function bringToKey(ctx: Ctx, want: ReturnType<typeof wantedKey>): Promise<void> {
   const have = ctx.host.alive ? ctx.loaded : null
   const { key } = want
   if (have && have.experimentId === key.experimentId && have.modelPath === key.modelPath && have.checkpointId === key.checkpointId) {

@@ -35,7 +35,8 @@ export function allEdits(ctx: Ctx, experimentId: number, status?: Edit['status']
 
 const retentionCache = new Map<string, PromptTarget[]>()
 
-async function retentionSet(modelDir: string): Promise<PromptTarget[]> {
+/** The model folder's retention prompts (an even sample of EVAL_SAMPLE), read once per folder. */
+export async function retentionSet(modelDir: string): Promise<PromptTarget[]> {
   const file = join(modelDir, 'retention.jsonl')
   if (!existsSync(file)) return []
   let items = retentionCache.get(file)

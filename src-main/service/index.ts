@@ -23,6 +23,7 @@ import { fail, toServiceError } from './errors'
 import { evaluateJob } from './evaluate'
 import { probe } from './probe'
 import { revertOnly, revertTo, setEnabled, undo } from './rollback'
+import { applyThreshold, probeEdit, scopeDistances, scopeMap, scopeTradeoff } from './scope'
 import {
   exportAdapter, exportEdits, exportMetrics, importAdapter, importEdits, importEditsFromPath, mustExperiment, previewImport
 } from './transfer'
@@ -198,7 +199,12 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     'export.edits': ({ experimentId }) => exportEdits(ctx, experimentId),
     'export.metrics': ({ experimentId }) => exportMetrics(ctx, experimentId),
     'export.adapter': ({ experimentId }) => exportAdapter(ctx, experimentId),
-    'import.adapter': ({ experimentId, name, base64 }) => importAdapter(ctx, experimentId, name, base64)
+    'import.adapter': ({ experimentId, name, base64 }) => importAdapter(ctx, experimentId, name, base64),
+    'probe.edit': ({ experimentId, editId }) => probeEdit(ctx, experimentId, editId),
+    'scope.distances': ({ experimentId }) => scopeDistances(ctx, experimentId),
+    'scope.tradeoff': ({ experimentId, threshold }) => scopeTradeoff(ctx, experimentId, threshold),
+    'scope.applyThreshold': ({ experimentId, threshold }) => applyThreshold(ctx, experimentId, threshold),
+    'scope.map': ({ experimentId }) => scopeMap(ctx, experimentId)
   }
 
   /** Runs a request unless the workspace is closed; whatever it throws comes back as a ServiceError. */

@@ -23,3 +23,4 @@ export {
 } from './repos/checkpoints'
 export { appendMetrics, metricSeries, metricNames, type MetricInput } from './repos/metrics'
 export { listRecentEvents, logEvent, type EventQuery } from './repos/events'
+export { changeExperimentConfig } from './repos/experiment-config'

@@ -3,6 +3,7 @@
 import { BarChart, HeatmapChart, LineChart, ScatterChart } from 'echarts/charts'
 import {
   DataZoomComponent,
+  GraphicComponent,
   GridComponent,
   LegendComponent,
   MarkLineComponent,
@@ -22,6 +23,7 @@ use([
   TooltipComponent,
   LegendComponent,
   DataZoomComponent,
+  GraphicComponent,
   MarkLineComponent,
   TitleComponent,
   VisualMapComponent,

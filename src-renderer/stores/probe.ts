@@ -2,7 +2,7 @@
 // changes (a job finished; a batch reverted, disabled or enabled), so the panel does not keep a stale answer.
 import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
-import type { ProbeResult } from '../../src-preload/contract'
+import type { EditProbeView, ProbeResult } from '../../src-preload/contract'
 import { useApi } from '../api'
 import { coalesce } from '../coalesce'
 import { useJobsStore } from './jobs'
@@ -21,14 +21,31 @@ export const useProbeStore = defineStore('probe', () => {
   const asked = ref('')
   const loading = ref(false)
 
+  /** Set when the probe is of a queue row: whether that edit holds, and its rephrases' results. */
+  const editProbe = shallowRef<EditProbeView | null>(null)
+  /** The queue row being probed (null: a typed prompt). */
+  const editId = ref<number | null>(null)
+
   const ask = coalesce(async () => {
     const experimentId = statusStore.experimentId
     const text = asked.value.trim()
     if (experimentId === null || text === '') return
     loading.value = true
     try {
+      const id = editId.value
+      if (id !== null) {
+        const v = await notices.guard('The probe failed', api['probe.edit']({ experimentId, editId: id }))
+        if (v && editId.value === id) {
+          editProbe.value = v
+          result.value = v.result
+        }
+        return
+      }
       const r = await notices.guard('The probe failed', api.probe({ experimentId, prompts: [text] }))
-      if (r) result.value = r[0] ?? null
+      if (r && editId.value === null) {
+        editProbe.value = null
+        result.value = r[0] ?? null
+      }
     } finally {
       loading.value = false
     }
@@ -38,6 +55,15 @@ export const useProbeStore = defineStore('probe', () => {
   async function run(text: string = prompt.value): Promise<void> {
     prompt.value = text
     asked.value = text
+    editId.value = null
+    await ask()
+  }
+
+  /** Probes a queue row: its prompt, whether the edit holds, and its rephrases. */
+  async function runEdit(row: { id: number; prompt: string }): Promise<void> {
+    prompt.value = row.prompt
+    asked.value = row.prompt
+    editId.value = row.id
     await ask()
   }
 
@@ -49,5 +75,5 @@ export const useProbeStore = defineStore('probe', () => {
     else if (e.type === 'batches.changed' && e.experimentId === statusStore.experimentId && !jobs.active) void ask()
   })
 
-  return { prompt, result, asked, loading, run }
+  return { prompt, result, editProbe, asked, loading, run, runEdit }
 })

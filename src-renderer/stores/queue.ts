@@ -132,11 +132,23 @@ export const useQueueStore = defineStore('queue', () => {
     return job !== undefined
   }
 
+  /** The row a link elsewhere (the probe's nearest edits) pointed at: the table scrolls to it and highlights it. */
+  const focused = ref<number | null>(null)
+
+  /** Points the table at edit `id`, clearing a filter or search that hides it. */
+  function focus(id: number): void {
+    if (!visible.value.some((r) => r.id === id)) {
+      filter.value = 'all'
+      search.value = ''
+    }
+    focused.value = id
+  }
+
   api.onEvent((e) => {
     if ((e.type === 'edits.changed' || e.type === 'batches.changed') && e.experimentId === statusStore.experimentId) void load()
     if (e.type === 'job.finished') void load()
   })
   watch(() => statusStore.experimentId, () => void load())
 
-  return { rows, loading, batchSize, filter, search, counts, visible, load, add, update, remove, preview, importFile, apply }
+  return { rows, loading, batchSize, filter, search, counts, visible, focused, load, add, update, remove, preview, importFile, apply, focus }
 })

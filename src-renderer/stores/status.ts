@@ -13,11 +13,6 @@ export const useStatusStore = defineStore('status', () => {
   /** Last app.status answer; null until the first one arrives. */
   const status = shallowRef<StatusView | null>(null)
   const experimentId = computed(() => status.value?.experiment?.id ?? null)
-  /** Experts per MoLoRA layer, to lay out routing codes (from the settings the engine runs with). */
-  const numExperts = computed(() => {
-    const n = status.value?.experiment?.settings.numExperts
-    return typeof n === 'number' && n > 0 ? n : 8
-  })
 
   const refresh = coalesce(async () => {
     const s = await notices.guard('Could not read the workspace status', api['app.status']({}))
@@ -28,5 +23,5 @@ export const useStatusStore = defineStore('status', () => {
     if (e.type === 'batches.changed' || e.type === 'edits.changed' || e.type === 'job.finished') void refresh()
   })
 
-  return { status, experimentId, numExperts, refresh }
+  return { status, experimentId, refresh }
 })

@@ -59,7 +59,10 @@ describe('EngineHost with a real engine process', () => {
     expect(await host.request('load', { modelDir, config: {}, state: { file, sha256: r.checkpoint.sha256 }, disabled: [], renumber: [[7, 70]] }))
       .toEqual({ owners: [70], rows: 1 })
     const again = await host.request('predict', { prompts: [EDIT.prompt], maxNewTokens: 4 })
-    expect(again.edited[0]).toEqual({ ...p.edited[0], nearest: { batchId: 70, row: 0 } })
+    const scope = p.edited[0].scope
+    expect(again.edited[0]).toEqual({
+      ...p.edited[0], nearest: { batchId: 70, row: 0 }, scope: { ...scope, nearest: scope.nearest.map((n) => ({ ...n, batchId: 70 })) }
+    })
     await host.request('setDisabled', { disabled: [70] })
     expect((await host.request('predict', { prompts: [EDIT.prompt], maxNewTokens: 4 })).edited[0]).toMatchObject({ deferred: true, nearest: null })
     const bytes = readFileSync(file)
@@ -110,7 +113,7 @@ describe('EngineHost with a real engine process', () => {
     const exited = new Promise((r) => channel.onExit(r))
     channel.send({ type: 'frobnicate', id: 1 } as never)
     await expect.poll(() => got.find((m) => (m as { type?: string }).type === 'log'), { timeout: 30_000 }).toEqual({
-      type: 'log', level: 'error', message: 'engine: ignored a malformed message (type: Invalid option: expected one of "inspect"|"load"|"apply"|"setDisabled"|"predict"|"evaluate"|"saveState"|"cancel")'
+      type: 'log', level: 'error', message: 'engine: ignored a malformed message (type: Invalid option: expected one of "inspect"|"load"|"apply"|"setDisabled"|"predict"|"evaluate"|"saveState"|"tuneScope"|"scopeSet"|"scopeMap"|"cancel")'
     })
     channel.kill()
     await exited

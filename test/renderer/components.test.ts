@@ -222,7 +222,7 @@ describe('HistoryTimeline', () => {
 })
 
 describe('ProbePanel', () => {
-  it('shows base and edited answers, top-5, the routing code by layer, distance and deferral', async () => {
+  it('shows base and edited answers, top-5, the scope decision and why, the nearest edits and the experts used', async () => {
     const fake = fakeApi({ edits: 1 })
     fake.state.edits[0].status = 'applied'
     const w = await mountWith(ProbePanel, fake)
@@ -232,10 +232,30 @@ describe('ProbePanel', () => {
     await flushPromises()
     expect(w.get('[data-test=probe-base]').text()).toBe('Oldtown')
     expect(w.get('[data-test=probe-edited]').text()).toBe('City1')
-    expect(w.get('[data-test=probe-distance]').text()).toContain('distance 0')
     expect(w.get('[data-test=probe-deferred]').text()).toBe('In edit scope')
-    expect(w.findAll('[data-test=probe-code] .layer')).toHaveLength(6)
-    expect(w.findAll('[data-test=probe-code] .bit.on')).toHaveLength(12)
+    expect(w.get('[data-test=probe-reason]').text()).toBe('in scope: distance 0.010 < threshold 0.080 (edit #1)')
+    expect(w.findAll('[data-test=probe-nearest]').map((n) => n.text())).toEqual([expect.stringMatching(/^#1\s*Q: Where does person 1 live\? A: → City1\s*0\.010$/)])
+    expect(w.get('[data-test=probe-allocation]').attributes('data-used')).toBe('4')
+    expect(w.findAll('[data-test=probe-allocation] .layer')).toHaveLength(2)
+    expect(w.find('[data-test=probe-holds]').exists()).toBe(false)
+  })
+
+  it('probing a queue row says whether the edit holds and lists its rephrases; a nearest edit links to its row', async () => {
+    const fake = fakeApi({ edits: 40 })
+    fake.state.edits[0] = { ...fake.state.edits[0], status: 'applied', rephrases: ['Where is person 1 living?', 'Q: Home of person 1? A:'] }
+    const w = await mountWith(App, fake)
+    await flushPromises()
+    await w.findAll('[data-test=edit-probe]')[0].trigger('click')
+    await flushPromises()
+    expect(fake.callsOf('probe.edit')).toEqual([{ experimentId: 1, editId: 1 }])
+    expect(w.get('[data-test=probe-holds]').text()).toContain('Edit holds')
+    expect(w.findAll('[data-test=probe-rephrase]')).toHaveLength(2)
+    // Scroll the queue away and filter it so the row is hidden; the link clears the filter and highlights the row.
+    await w.get('[data-test=queue-search]').setValue('person 30')
+    await w.get('[data-test=probe-nearest] button').trigger('click')
+    await flushPromises()
+    expect((w.get('[data-test=queue-search]').element as HTMLInputElement).value).toBe('')
+    expect(w.get('[data-edit-id="1"]').classes()).toContain('focused')
   })
 })
 

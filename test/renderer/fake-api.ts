@@ -3,7 +3,7 @@
 // the service: a queue, batches, one job, probes that answer an applied edit's target.
 import {
   METHODS, type BatchView, type EditView, type ElderApi, type ImportReport, type JobView, type Method, type ProbeResult,
-  type Req, type Result, type ServiceError, type StatusView, type WorkspaceEvent
+  type Req, type Result, type ScopeDistancesView, type ScopeGroup, type ServiceError, type StatusView, type WorkspaceEvent
 } from '../../src-preload/contract'
 
 export interface FakeState {
@@ -11,6 +11,7 @@ export interface FakeState {
   batches: BatchView[]
   job: JobView | null
   status: StatusView
+  scope: ScopeDistancesView
 }
 
 export interface FakeApi {
@@ -92,7 +93,11 @@ export function fakeApi(opts: { edits?: number } = {}): FakeApi {
     edits: Array.from({ length: opts.edits ?? 0 }, (_, i) => editView(i + 1)),
     batches: [],
     job: null,
-    status: structuredClone(STATUS)
+    status: structuredClone(STATUS),
+    scope: {
+      measure: 'query-cosine', field: 'queryRadius', threshold: 0.08,
+      groups: { edit: [0.001, 0.002], rephrase: [0.03, 0.07, 0.09, 0.2], unrelated: [0.05, 0.3, 0.4, 0.5, null] }
+    }
   }
   const calls: FakeApi['calls'] = []
   const failures = new Map<Method, ServiceError>()
@@ -101,6 +106,33 @@ export function fakeApi(opts: { edits?: number } = {}): FakeApi {
 
   const ok = <T>(value: T): Result<T> => ({ ok: true, value })
   const notFound = (what: string): Result<never> => ({ ok: false, error: { code: 'not_found', message: `${what} does not exist` } })
+
+  const probeResults = (prompts: string[]): ProbeResult[] =>
+    prompts.map((prompt) => {
+      const hit = state.edits.find((e) => e.prompt === prompt && e.status === 'applied')
+      const base = { answer: 'Oldtown', top5: [{ token: ' Oldtown', prob: 0.6 }, { token: ' Elsewhere', prob: 0.2 }] }
+      return {
+        prompt,
+        base,
+        edited: {
+          answer: hit ? hit.target : base.answer,
+          top5: hit ? [{ token: ` ${hit.target}`, prob: 0.9 }] : base.top5,
+          code: '110000111010010101100011',
+          nearestDistance: hit ? 0 : 14,
+          nearestEditId: hit ? hit.id : null,
+          deferred: !hit,
+          scope: {
+            measure: 'query-cosine', distance: hit ? 0.01 : 0.4, threshold: 0.08, inScope: !!hit, reason: hit ? 'in_scope' : 'too_far',
+            summary: hit ? `in scope: distance 0.010 < threshold 0.080 (edit #${hit.id})` : 'deferred: distance 0.400 ≥ threshold 0.080',
+            failedGates: [],
+            nearest: state.edits.filter((e) => e.status === 'applied').slice(0, 3).map((e) => ({
+              editId: e.id, batchSeq: e.batchId, prompt: e.prompt, target: e.target, distance: e === hit ? 0.01 : 0.4, enabled: true, failedGates: []
+            })),
+            allocation: { rows: 2, cols: 4, weights: hit ? [0.5, 0.5, 0, 0, 0, 0.5, 0.5, 0] : [0, 0, 0, 0, 0, 0, 0, 0] }
+          }
+        }
+      }
+    })
 
   const impl: { [M in Method]?: (req: Req<M>) => Result<unknown> } = {
     'app.status': () => ok(state.status),
@@ -145,24 +177,29 @@ export function fakeApi(opts: { edits?: number } = {}): FakeApi {
     },
     'jobs.cancel': (r) => ok({ cancelled: state.job?.id === r.jobId && state.job.state === 'running' }),
     'jobs.current': () => ok(state.job),
-    probe: (r) => {
-      const results: ProbeResult[] = r.prompts.map((prompt) => {
-        const hit = state.edits.find((e) => e.prompt === prompt && e.status === 'applied')
-        const base = { answer: 'Oldtown', top5: [{ token: ' Oldtown', prob: 0.6 }, { token: ' Elsewhere', prob: 0.2 }] }
-        return {
-          prompt,
-          base,
-          edited: {
-            answer: hit ? hit.target : base.answer,
-            top5: hit ? [{ token: ` ${hit.target}`, prob: 0.9 }] : base.top5,
-            code: '110000111010010101100011',
-            nearestDistance: hit ? 0 : 14,
-            nearestEditId: hit ? hit.id : null,
-            deferred: !hit
-          }
-        }
+    probe: (r) => ok(probeResults(r.prompts)),
+    'probe.edit': (r) => {
+      const e = state.edits.find((x) => x.id === r.editId)
+      if (!e) return notFound(`edit #${r.editId}`)
+      const [own, ...reph] = probeResults([e.prompt, ...e.rephrases])
+      return ok({
+        editId: e.id, target: e.target, result: own, holds: own.edited.answer === e.target,
+        rephrases: reph.map((p) => ({ prompt: p.prompt, answer: p.edited.answer, holds: p.edited.answer === e.target, inScope: p.edited.scope.inScope, summary: p.edited.scope.summary }))
       })
-      return ok(results)
+    },
+    'scope.distances': () => ok(state.scope),
+    'scope.tradeoff': (r) => {
+      const n = (g: ScopeGroup): number => state.scope.groups[g].filter((x) => x !== null && x < r.threshold).length
+      return ok({
+        threshold: r.threshold, inScope: { edit: n('edit'), rephrase: n('rephrase'), unrelated: n('unrelated') },
+        total: { edit: state.scope.groups.edit.length, rephrase: state.scope.groups.rephrase.length, unrelated: state.scope.groups.unrelated.length }
+      })
+    },
+    'scope.applyThreshold': (r) => {
+      const exp = state.status.experiment!
+      state.status = { ...state.status, experiment: { ...exp, config: { ...exp.config, queryRadius: r.threshold }, settings: { ...exp.settings, queryRadius: r.threshold } } }
+      state.scope = { ...state.scope, threshold: r.threshold }
+      return ok(state.status.experiment!)
     },
     'rollback.revertTo': (r) => {
       const b = state.batches.find((x) => x.id === r.batchId)

@@ -175,7 +175,14 @@ describe('export', () => {
       const batches = ok(await other.svc['batches.list']({ experimentId: imported.id }))
       expect(batches.map((b) => [b.seq, b.state, b.edits.map((e) => e.target)])).toEqual([[1, 'applied', ['Lyon']]])
       const there = ok(await other.svc.probe({ experimentId: imported.id, prompts }))
-      const strip = (r: typeof here) => r.map((p) => ({ ...p, edited: { ...p.edited, nearestEditId: p.edited.nearestEditId === null ? null : 'set' } }))
+      // Edit ids differ between workspaces; everything else (answers, scope, distances) must not.
+      const strip = (r: typeof here) => r.map((p) => ({
+        ...p,
+        edited: {
+          ...p.edited, nearestEditId: p.edited.nearestEditId === null ? null : 'set',
+          scope: { ...p.edited.scope, summary: p.edited.scope.summary.replace(/#\d+/g, '#'), nearest: p.edited.scope.nearest.map((n) => ({ ...n, editId: n.editId === null ? null : 'set' })) }
+        }
+      }))
       expect(strip(there)).toEqual(strip(here))
       expect(there[0].edited.nearestEditId).toBe(batches[0].edits[0].id)
 

@@ -54,8 +54,11 @@ describe('rollback', () => {
     expect(disabled[1].edited.deferred).toBe(true)
     expect(disabled[1].edited.answer).toBe(disabled[1].base.answer)
     expect(disabled.map((p) => p.edited.nearestEditId)).not.toContain(edit2)
-    // Other batches' inputs keep their own codes: their predictions are unchanged.
-    expect([disabled[0], disabled[2]]).toEqual([P[3][0], P[3][2]])
+    // Other batches' inputs keep their own codes: their predictions are unchanged (only the explanation's list of
+    // nearest edits now marks batch 2 disabled).
+    const decided = (p: ProbeResult) => ({ ...p, edited: { ...p.edited, scope: { ...p.edited.scope, nearest: [], summary: '' } } })
+    expect([disabled[0], disabled[2]].map(decided)).toEqual([P[3][0], P[3][2]].map(decided))
+    expect(disabled[1].edited.scope.summary).toBe(`deferred: batch ${batches[1].seq} disabled`)
 
     ok(await ws.svc['rollback.enable']({ batchId: batches[1].id }))
     expect(await probe()).toEqual(P[3])

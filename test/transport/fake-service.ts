@@ -65,5 +65,10 @@ export const VALID: Record<Method, unknown> = {
   'export.edits': { experimentId: 1 },
   'export.metrics': { experimentId: 1 },
   'export.adapter': { experimentId: 1 },
-  'import.adapter': { experimentId: 1, name: 'a.safetensors', base64: '' }
+  'import.adapter': { experimentId: 1, name: 'a.safetensors', base64: '' },
+  'probe.edit': { experimentId: 1, editId: 1 },
+  'scope.distances': { experimentId: 1 },
+  'scope.tradeoff': { experimentId: 1, threshold: 0.08 },
+  'scope.applyThreshold': { experimentId: 1, threshold: 0.08 },
+  'scope.map': { experimentId: 1 }
 }

@@ -34,6 +34,8 @@ import {
   type PredictionDetails, type RowScore
 } from '../methods/editor'
 import { codeBits, nearestRow } from './probe'
+import { elderExplain, elderMapVectors, elderThreshold, elderUsage, setElderThreshold } from './scope'
+import type { ScopeExplanation, ScopeThreshold } from '../methods/scope'
 
 
 export interface BatchResult extends BatchReport {
@@ -61,7 +63,8 @@ const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 
 export class ElderEditor implements Editor {
   readonly method = 'elder'
-  readonly config: ElderConfig
+  /** Not readonly: scope tuning sets the threshold (setScopeThreshold); nothing else changes after construction. */
+  config: ElderConfig
   readonly first: number
   readonly L: number
   readonly queryBlock: number
@@ -141,8 +144,15 @@ export class ElderEditor implements Editor {
    * Each row's code and the deferral decision (queries [B, D] as read back; base answers when needsAnswers; the
    * input texts for the subject gate).
    */
-  route(scores: Float32Array, queries: Float32Array, B: number, answers: Int32Array | null = null, texts: readonly string[] | null = null): Routing {
-    const { eps, discriminator, queryRadius, routing } = this.config
+  route(
+    scores: Float32Array, queries: Float32Array, B: number, answers: Int32Array | null = null, texts: readonly string[] | null = null,
+    /** Overrides the tuned threshold (queryRadius for 'key', eps otherwise): scope tuning's "what if". */
+    threshold?: number
+  ): Routing {
+    const { discriminator, routing } = this.config
+    const key = discriminator === 'key'
+    const queryRadius = key ? (threshold ?? this.config.queryRadius) : this.config.queryRadius
+    const eps = key ? this.config.eps : (threshold ?? this.config.eps)
     const D = queries.length / B
     const own = this.codesOf(scores, B)
     const r: Routing = { codes: [], nearest: [], queryDistance: [], deferred: [], matched: [] }
@@ -468,6 +478,26 @@ export class ElderEditor implements Editor {
         ? { batchId: p.matched.owner, row: p.matched.row }
         : p.code && this.config.discriminator !== 'key' ? nearestRow(this.table, p.code) : null
     }
+  }
+
+  explain(prompts: readonly string[], threshold?: number): ScopeExplanation[] {
+    return elderExplain(this, prompts, threshold)
+  }
+
+  scopeThreshold(): ScopeThreshold {
+    return elderThreshold(this)
+  }
+
+  setScopeThreshold(value: number): void {
+    setElderThreshold(this, value)
+  }
+
+  mapVectors(prompts: readonly string[]): { feature: string; vectors: Float32Array[] } {
+    return { feature: `router scores (${this.L}×${this.config.numExperts})`, vectors: elderMapVectors(this, prompts) }
+  }
+
+  usage(): { rows: number; cols: number; counts: number[] } {
+    return elderUsage(this)
   }
 
   owners(): number[] {

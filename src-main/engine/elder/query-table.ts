@@ -167,6 +167,31 @@ export class QueryTable {
     return owner === null ? { distance: Infinity, owner, row } : { distance: 1 - best, owner, row }
   }
 
+  /**
+   * Every live row, disabled batches included, with its cosine distance to `query` and the gates it fails, nearest
+   * first: what the probe shows of a decision (nearest() is the decision; this explains it). O(rows · D).
+   */
+  scan(query: Float32Array, gate: Gate = {}): Array<RowRef & { distance: number; enabled: boolean; failedGates: Array<'answer' | 'subject'> }> {
+    const q = normalise(query)
+    const text = gate.text === undefined ? undefined : fold(gate.text)
+    const out: Array<RowRef & { distance: number; enabled: boolean; failedGates: Array<'answer' | 'subject'> }> = []
+    for (const [owner, b] of this.batches) {
+      for (let r = 0; r < b.rows; r++) {
+        if (b.dead[r] === 1) continue
+        const failedGates: Array<'answer' | 'subject'> = []
+        if (gate.answer !== undefined && b.answers[r] !== gate.answer) failedGates.push('answer')
+        const subject = b.meta[r].subject
+        if (text !== undefined && subject && !text.includes(fold(subject))) failedGates.push('subject')
+        // The same sum in the same order as nearest(), so an explained distance equals the decided one exactly.
+        let dot = 0
+        const off = r * this.D
+        for (let i = 0; i < this.D; i++) dot += q[i] * b.vectors[off + i]
+        out.push({ owner, row: r, distance: 1 - dot, enabled: b.enabled, failedGates })
+      }
+    }
+    return out.sort((x, y) => x.distance - y.distance)
+  }
+
   meta(ref: RowRef): RowMeta {
     const b = this.batches.get(ref.owner)
     const m = b?.meta[ref.row]

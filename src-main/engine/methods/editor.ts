@@ -6,6 +6,7 @@ import type { TextTokenizer } from '../model/tokenizer'
 import type { Code } from '../elder/codes'
 import type { RowRef } from '../elder/query-table'
 import type { PromptTarget } from '../elder/rows'
+import type { ScopeExplanation, ScopeThreshold } from './scope'
 import type { ParsedState } from './state'
 
 export interface EditorModel {
@@ -113,6 +114,19 @@ export interface Editor {
   /** Next-token logits after each prompt, [B, V] row-major. */
   promptLogits(prompts: readonly string[]): Float32Array
   details(p: Prediction): PredictionDetails
+  /**
+   * Why each prompt is or is not in the edit scope (what the probe shows). `threshold` overrides the method's own
+   * (scope tuning asks "what if"); the decision is the one predict and score make at that threshold.
+   */
+  explain(prompts: readonly string[], threshold?: number): ScopeExplanation[]
+  /** The threshold scope tuning moves (field null: the method has none that one number sets). */
+  scopeThreshold(): ScopeThreshold
+  /** Sets that threshold; the experiment's config wins over the value saved in a checkpoint. */
+  setScopeThreshold(value: number): void
+  /** What the allocation map lays out for each prompt (ELDER: router scores; keyed methods: keys), or null. */
+  mapVectors(prompts: readonly string[]): { feature: string; vectors: Float32Array[] } | null
+  /** How often each expert is allocated over the stored live edits, rows × cols row-major, or null. */
+  usage(): { rows: number; cols: number; counts: number[] } | null
   /** Batch ids with stored edits, ascending. */
   owners(): number[]
   /** Stored edit rows (all batches). */

@@ -11,6 +11,7 @@ import {
 } from './editor'
 import { logitsWith, predictWith, scoreWith } from './infer'
 import { LedgerEditor } from './ledger-editor'
+import type { ScopeExplanation, ScopeThreshold } from './scope'
 import { stateTensor, writeState, type ParsedState } from './state'
 import { trainSteps } from './train'
 import type { TrainConfig } from './train-config'
@@ -61,6 +62,30 @@ export abstract class HookEditor<C extends TrainConfig & { method: string }> ext
 
   details(): PredictionDetails {
     return { code: '', nearestDistance: null, nearest: null }
+  }
+
+  /** No scope: every input runs through the trained weights (unless the editor is switched off). */
+  explain(prompts: readonly string[]): ScopeExplanation[] {
+    return prompts.map(() => ({
+      measure: 'none', distance: null, threshold: null, inScope: this.enabled,
+      reason: this.enabled ? 'no_scope' : 'editor_disabled', disabledBatch: null, failedGates: [], nearest: [], allocation: null
+    }))
+  }
+
+  scopeThreshold(): ScopeThreshold {
+    return { measure: 'none', field: null, value: null }
+  }
+
+  setScopeThreshold(): void {
+    throw new MethodUnsupportedError(`${this.method} has no scope: every input runs through the edited weights`)
+  }
+
+  mapVectors(): null {
+    return null
+  }
+
+  usage(): null {
+    return null
   }
 
   /** Every batch's update is in the same shared weights: one cannot be switched off alone (roll back instead). */

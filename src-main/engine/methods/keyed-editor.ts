@@ -5,20 +5,25 @@ import * as tf from '@tensorflow/tfjs'
 import { encodePrompts, encodeRows, type PromptTarget } from '../elder/rows'
 import { lastRows, padBatch, type RunOptions, type TokenBatch } from '../model/gpt2'
 import type { RowRef } from '../elder/query-table'
-import type { ApplyOptions, BatchReport, Editor, EditorModel, EditRow, Prediction, PredictionDetails, RowScore } from './editor'
+import { MethodUnsupportedError, type ApplyOptions, type BatchReport, type Editor, type EditorModel, type EditRow, type Prediction, type PredictionDetails, type RowScore } from './editor'
 import { greedyPredictions, rowScores } from './infer'
 import { lastPromptKeys } from './keys'
 import { LedgerEditor } from './ledger-editor'
+import { finite, type ScopeExplanation, type ScopeMeasure, type ScopeThreshold } from './scope'
 
 /** A sequence's lookup: what serves it (a key or block index; null: nothing), its distance, and the edit matched. */
 export interface Served {
   serve: number | null
   distance: number
   matched: RowRef | null
+  /** The radius the distance was compared with (the nearest key's ε, the nearest cluster's radius); null: none stored. */
+  radius: number | null
 }
 
 export abstract class KeyedEditor<C extends { method: string }> extends LedgerEditor<C> implements Editor {
   abstract readonly method: string
+  /** What the lookup's distance is (the scope explanation's unit). */
+  protected abstract readonly measure: ScopeMeasure
 
   constructor(
     base: EditorModel,
@@ -97,6 +102,50 @@ export abstract class KeyedEditor<C extends { method: string }> extends LedgerEd
       nearestDistance: Number.isFinite(p.nearest) ? p.nearest : null,
       nearest: p.matched ? { batchId: p.matched.owner, row: p.matched.row } : null
     }
+  }
+
+  /**
+   * The lookup's own decision and its evidence. Each key (GRACE) or cluster (MELO) has its own radius, so there is
+   * no one threshold to override: `threshold` is not used, and scopeThreshold() names no field.
+   */
+  explain(prompts: readonly string[]): ScopeExplanation[] {
+    const { batch, last } = this.prepare(prompts)
+    return this.find(this.keys(batch, last)).map((f): ScopeExplanation => {
+      const inScope = this.enabled && f.serve !== null
+      return {
+        measure: this.measure,
+        distance: finite(f.distance),
+        threshold: f.radius,
+        inScope,
+        reason: !this.enabled ? 'editor_disabled' : inScope ? 'in_scope' : f.radius === null ? 'no_edits' : 'too_far',
+        disabledBatch: null,
+        failedGates: [],
+        nearest: f.matched ? [{ batchId: f.matched.owner, row: f.matched.row, distance: f.distance, enabled: true, failedGates: [] }] : [],
+        allocation: inScope ? this.allocation(f.serve) : null
+      }
+    })
+  }
+
+  /** What serves an input as a grid of weights (MELO: its rank-block), or null. */
+  protected allocation(_serve: number | null): ScopeExplanation['allocation'] {
+    return null
+  }
+
+  scopeThreshold(): ScopeThreshold {
+    return { measure: this.measure, field: null, value: null }
+  }
+
+  setScopeThreshold(): void {
+    throw new MethodUnsupportedError(`${this.method} has one radius per stored key, not one scope threshold to set`)
+  }
+
+  mapVectors(prompts: readonly string[]): { feature: string; vectors: Float32Array[] } {
+    const { batch, last } = this.prepare(prompts)
+    return { feature: `lookup keys (c_fc input of block ${this.keyBlock})`, vectors: this.keys(batch, last) }
+  }
+
+  usage(): null {
+    return null
   }
 
   /** A batch's keys leave the lookup; what it trained stays, for the keys of other batches that select it. */

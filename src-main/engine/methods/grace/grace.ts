@@ -17,6 +17,7 @@ import type { GraceConfig } from './config'
 
 export class GraceEditor extends KeyedEditor<GraceConfig> {
   readonly method = 'grace'
+  protected readonly measure = 'key-euclidean'
   codebook: Codebook
   /** Values [K, F]; null while the codebook is empty. */
   private values: tf.Variable<tf.Rank.R2> | null = null
@@ -34,7 +35,9 @@ export class GraceEditor extends KeyedEditor<GraceConfig> {
     return keys.map((q) => {
       const f = this.codebook.lookup(q)
       const e = f.index === null ? null : this.codebook.entries[f.index]
-      return { serve: f.index, distance: f.distance, matched: e ? { owner: e.owner, row: e.row } : null }
+      const n = this.codebook.nearest(q)
+      const radius = n.index >= 0 ? this.codebook.entries[n.index].eps : null
+      return { serve: f.index, distance: f.distance, matched: e ? { owner: e.owner, row: e.row } : null, radius }
     })
   }
 

@@ -9,6 +9,7 @@ import type { FcHook, RunOptions } from '../../model/gpt2'
 import { matmul2 } from '../../model/ops'
 import type { ApplyOptions, BatchReport, EditorModel, EditRow } from '../editor'
 import { KeyedEditor, type Served } from '../keyed-editor'
+import type { ScopeExplanation } from '../scope'
 import { stateTensor, StateError, writeState, type ParsedState } from '../state'
 import { trainSteps } from '../train'
 import type { MeloConfig } from './config'
@@ -16,6 +17,7 @@ import { VecDb, type VecDbJSON } from './vecdb'
 
 export class MeloEditor extends KeyedEditor<MeloConfig> {
   readonly method = 'melo'
+  protected readonly measure = 'cluster-euclidean'
   readonly first: number
   readonly L: number
   private readonly A: Array<tf.Variable<tf.Rank.R2>> // per layer [D, R]
@@ -52,8 +54,17 @@ export class MeloEditor extends KeyedEditor<MeloConfig> {
   protected find(keys: Float32Array[]): Served[] {
     return keys.map((q) => {
       const f = this.vecdb.lookup(q)
-      return { serve: f.block, distance: f.distance, matched: f.point ? { owner: f.point.owner, row: f.point.row } : null }
+      const n = this.vecdb.nearest(q)
+      const radius = n.index >= 0 ? this.vecdb.clusters[n.index].radius : null
+      return { serve: f.block, distance: f.distance, matched: f.point ? { owner: f.point.owner, row: f.point.row } : null, radius }
     })
+  }
+
+  /** The rank-block that serves the input, one cell per block. */
+  protected override allocation(serve: number | null): ScopeExplanation['allocation'] {
+    const weights = new Array<number>(this.config.numBlocks).fill(0)
+    if (serve !== null) weights[serve] = 1
+    return { rows: 1, cols: this.config.numBlocks, weights }
   }
 
   protected hooks(block: ReadonlyArray<number | null>): RunOptions {
