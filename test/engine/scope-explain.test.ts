@@ -99,11 +99,18 @@ describe('ELDER scope explanation', () => {
     expect(predict(base, e, [p], 2)[0].deferred).toBe(false)
   })
 
-  it('usage counts k experts per layer for each stored edit; map vectors are the L·N router scores', () => {
+  it('usage counts k experts per layer for each stored edit; map vectors are the unit frozen scope queries', () => {
     const u = e.usage()
     expect(u.counts.reduce((a, b) => a + b, 0)).toBe(2 * e.L * e.config.topK)
+    // Preset routing never reads the routers, so the map shows the query the scope decision compares.
     const m = e.mapVectors([RECS[0].prompt, RECS[2].prompt])
-    expect(m.vectors.map((v) => v.length)).toEqual([e.L * e.config.numExperts, e.L * e.config.numExperts])
+    const D = base.model.config.nEmbd
+    expect(m.feature).toBe(`frozen scope queries (block ${e.queryBlock} output, last prompt token)`)
+    expect(m.vectors.map((v) => v.length)).toEqual([D, D])
+    for (const v of m.vectors) expect(Math.hypot(...v)).toBeCloseTo(1, 5)
+    // A stored edit's own prompt sits where its stored query is: the decision's distance to it is 0.
+    expect(e.explain([RECS[0].prompt])[0].distance).toBeCloseTo(0, 5)
+    expect(Array.from(e.mapVectors([RECS[0].prompt]).vectors[0])).toEqual(Array.from(m.vectors[0]))
   })
 })
 
@@ -117,6 +124,8 @@ describe('the paper preset explains by code Hamming distance', () => {
     expect(ex[0]).toMatchObject({ measure: 'code-hamming', threshold: 12 })
     expect(p.scopeThreshold()).toEqual({ measure: 'code-hamming', field: 'eps', value: 12 })
     for (const t of [0, 3, 24]) expect(p.explain(prompts, t).map((x) => x.inScope)).toEqual(ex.map((x) => x.distance !== null && x.distance < t))
+    expect(p.mapVectors([RECS[0].prompt])).toMatchObject({ feature: `router scores (${p.L}×${p.config.numExperts})` })
+    expect(p.mapVectors([RECS[0].prompt]).vectors[0]).toHaveLength(p.L * p.config.numExperts)
     p.disableBatch(1)
     const off = p.explain(prompts)
     expect(off.map((x) => x.inScope)).toEqual(prompts.map(() => false))

@@ -132,7 +132,7 @@ describe('scope tuning', () => {
 })
 
 describe('allocation map', () => {
-  it('one vector per input of each group, router scores of L·N; usage counts k experts per layer per edit', async () => {
+  it('one vector per input of each group, the frozen scope queries (preset routing); usage counts k experts per layer per edit', async () => {
     const d = ok(await ws.svc['scope.distances']({ experimentId: ws.exp.id }))
     const m = ok(await ws.svc['scope.map']({ experimentId: ws.exp.id }))
     const per = (g: ScopeGroup): number => m.points.filter((p) => p.group === g).length
@@ -140,8 +140,8 @@ describe('allocation map', () => {
       edit: d.groups.edit.length, rephrase: d.groups.rephrase.length, unrelated: d.groups.unrelated.length
     })
     const u = m.usage!
-    expect(m.points[0].vector).toHaveLength(u.rows * u.cols)
-    expect(m.feature).toBe(`router scores (${u.rows}×${u.cols})`)
+    expect(m.feature).toMatch(/^frozen scope queries \(block \d+ output, last prompt token\)$/)
+    expect(m.points[0].vector.length).toBeGreaterThan(u.rows * u.cols)
     expect(u.counts.reduce((a, b) => a + b, 0)).toBe(2 * u.rows * 2)
   })
 })

@@ -493,7 +493,7 @@ export class ElderEditor implements Editor {
   }
 
   mapVectors(prompts: readonly string[]): { feature: string; vectors: Float32Array[] } {
-    return { feature: `router scores (${this.L}×${this.config.numExperts})`, vectors: elderMapVectors(this, prompts) }
+    return elderMapVectors(this, prompts)
   }
 
   usage(): { rows: number; cols: number; counts: number[] } {

@@ -110,10 +110,21 @@ function codeRows(editor: ElderEditor, code: Uint32Array): NearestEdit[] {
 }
 
 /** Router scores [L·N] of each prompt: what the routers see, before top-k and before any scope decision. */
-export function elderMapVectors(editor: ElderEditor, prompts: readonly string[]): Float32Array[] {
-  const { scores } = routeOf(editor, prompts)
+export function elderMapVectors(editor: ElderEditor, prompts: readonly string[]): { feature: string; vectors: Float32Array[] } {
+  const { B, D, queries, scores } = routeOf(editor, prompts)
+  if (editor.config.routing === 'preset') {
+    // Preset routing never reads the routers (their scores are an untrained projection), so map what actually
+    // separates inputs: the frozen query the scope decision compares, unit-normalised so that the map's Euclidean
+    // neighbourhoods are the decision's cosine ones.
+    const vectors = Array.from({ length: B }, (_, b) => {
+      const q = queries.slice(b * D, (b + 1) * D)
+      const n = Math.hypot(...q) || 1
+      return q.map((x) => x / n)
+    })
+    return { feature: `frozen scope queries (block ${editor.queryBlock} output, last prompt token)`, vectors }
+  }
   const LN = editor.L * editor.config.numExperts
-  return Array.from({ length: prompts.length }, (_, b) => scores.slice(b * LN, (b + 1) * LN))
+  return { feature: `router scores (${editor.L}×${editor.config.numExperts})`, vectors: Array.from({ length: B }, (_, b) => scores.slice(b * LN, (b + 1) * LN)) }
 }
 
 /** Per layer and expert, how many live stored edits (enabled batches) are allocated to it. */
