@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util'
 import * as tf from '@tensorflow/tfjs'
 import { describeBackend, initBackend } from '../src-main/engine/backend'
 import { loadModel } from '../src-main/engine/model/load'
+import { Gpt2 } from '../src-main/engine/model/gpt2'
 import { importFile } from '../src-main/importers'
 
 const { values: o } = parseArgs({
@@ -20,7 +21,9 @@ const { values: o } = parseArgs({
 if (!o.suite) throw new Error('--suite FILE is required')
 console.error(describeBackend(await initBackend()))
 const base = await loadModel(o.model as string)
-const norms = tf.tidy(() => tf.norm(base.model.weights.wte, 'euclidean', 1).dataSync() as Float32Array)
+if (!(base.model instanceof Gpt2)) throw new Error('token-norms reads a GPT-2 wte table; this model is not GPT-2')
+const wte = base.model.weights.wte
+const norms = tf.tidy(() => tf.norm(wte, 'euclidean', 1).dataSync() as Float32Array)
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 async function targetNorm(file: string): Promise<number> {
   const { records } = await importFile(file, {})

@@ -10,7 +10,7 @@ import { predict, scoreRows } from '../engine/methods/infer'
 import { StateError } from '../engine/methods/state'
 import { evaluateEdits, localityReference, type Score } from '../engine/eval/metrics'
 import { ModelConfigError } from '../engine/model/config'
-import { loadModel, ModelLoadError, readConfig, sha256File, type LoadedModel } from '../engine/model/load'
+import { contentHashOf, loadModel, ModelLoadError, readConfig, type LoadedModel } from '../engine/model/load'
 import { SafetensorsError } from '../engine/model/safetensors'
 import { loadTokenizer, TokenizerError } from '../engine/model/tokenizer'
 import { CheckpointFileError, readVerified, writeFileAtomic } from './checkpoint-file'
@@ -92,7 +92,7 @@ export class EngineSession {
       // Loads and checks the tokenizer too: a folder that cannot be used should fail at registration.
       loadTokenizer(modelDir, { eosId: config.eosTokenId })
       return {
-        dir: modelDir, contentHash: sha256File(join(modelDir, 'model.safetensors')), nLayer: config.nLayer,
+        dir: modelDir, contentHash: contentHashOf(modelDir), nLayer: config.nLayer,
         nEmbd: config.nEmbd, nHead: config.nHead, nPositions: config.nPositions, vocabSize: config.vocabSize,
         config: { ...config }
       }

@@ -17,7 +17,7 @@
 //   4. store each new row's code, query, base answer and text; supersede earlier edits of the same facts; check a
 //      rotating window of earlier edits and queue those that slipped for rehearsal.
 import * as tf from '@tensorflow/tfjs'
-import type { Gpt2 } from '../model/gpt2'
+import type { LanguageModel } from '../model/model'
 import { Adam } from '../optim'
 import { Prng } from '../prng'
 import { codeFromScores, packCode, unpackCode, type Code } from './codes'
@@ -86,14 +86,14 @@ export class ElderEditor implements Editor {
     const c = this.config
     const m = base.model.config
     ;({ first: this.first, L: this.L, queryBlock: this.queryBlock } = placement(c, m.nLayer))
-    this.molora = new MoLora({ L: this.L, N: c.numExperts, r: c.rank, D: m.nEmbd, F: m.nInner }, c.alpha / c.rank, c.seed)
+    this.molora = new MoLora({ L: this.L, N: c.numExperts, r: c.rank, D: base.model.target.inDim, F: base.model.target.outDim }, c.alpha / c.rank, c.seed)
     this.presets = new AllocationPresets(this.L, c.numExperts, c.topK, c.seed)
     this.table = new DeferralTable(this.L, c.numExperts, c.topK)
-    this.queries = new QueryTable(m.nEmbd)
+    this.queries = new QueryTable(base.model.target.inDim)
     base.model.prepareBackward(this.first)
   }
 
-  get model(): Gpt2 {
+  get model(): LanguageModel {
     return this.base.model
   }
 
@@ -378,7 +378,7 @@ export class ElderEditor implements Editor {
     let superseded = 0
     for (const e of edits) superseded += this.queries.supersede(e)
     this.table.addRows(batchId, newCodes)
-    const D = this.model.config.nEmbd
+    const D = this.model.target.inDim
     this.queries.add(
       batchId,
       Array.from({ length: E }, (_, b) => queryData.slice(b * D, (b + 1) * D)),

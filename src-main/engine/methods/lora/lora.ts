@@ -23,9 +23,9 @@ export class LoraEditor extends HookEditor<LoraConfig> {
     // As ELDER's experts (molora.ts): A ~ U(±1/√r), B = 0, so a fresh adapter changes nothing.
     const bound = 1 / Math.sqrt(r)
     this.A = Array.from({ length: this.L }, (_, l) =>
-      tf.tidy(() => tf.variable(tf.randomUniform([m.nEmbd, r], -bound, bound, 'float32', seed * 1000 + l)))
+      tf.tidy(() => tf.variable(tf.randomUniform([base.model.target.inDim, r], -bound, bound, 'float32', seed * 1000 + l)))
     )
-    this.B = Array.from({ length: this.L }, () => tf.tidy(() => tf.variable(tf.zeros([r, m.nInner]) as tf.Tensor2D)))
+    this.B = Array.from({ length: this.L }, () => tf.tidy(() => tf.variable(tf.zeros([r, base.model.target.outDim]) as tf.Tensor2D)))
     base.model.prepareBackward(this.from)
   }
 

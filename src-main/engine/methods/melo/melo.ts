@@ -34,9 +34,9 @@ export class MeloEditor extends KeyedEditor<MeloConfig> {
     // Each block is a small LoRA of rank n: A ~ U(±1/√n), B = 0, so a fresh block changes nothing.
     const bound = 1 / Math.sqrt(config.ranksPerBlock)
     this.A = Array.from({ length: L }, (_, l) =>
-      tf.tidy(() => tf.variable(tf.randomUniform([m.nEmbd, R], -bound, bound, 'float32', config.seed * 1000 + l)))
+      tf.tidy(() => tf.variable(tf.randomUniform([base.model.target.inDim, R], -bound, bound, 'float32', config.seed * 1000 + l)))
     )
-    this.B = Array.from({ length: L }, () => tf.tidy(() => tf.variable(tf.zeros([R, m.nInner]) as tf.Tensor2D)))
+    this.B = Array.from({ length: L }, () => tf.tidy(() => tf.variable(tf.zeros([R, base.model.target.outDim]) as tf.Tensor2D)))
     this.vecdb = new VecDb(config.initRadius)
     base.model.prepareBackward(first)
   }
