@@ -1,7 +1,6 @@
 // The engine side of the protocol: one loaded base model and one editor of any registered method, driven by typed
 // requests. A thin dispatcher (requests, replies, progress): what an editor shows or stores is the method's own.
 // Runs inside the engine process (engine-worker.ts); it holds every tensor, so a crash here costs one job.
-import { join } from 'node:path'
 import { describeBackend, initBackend } from '../engine/backend'
 import { RowError } from '../engine/elder/rows'
 import { createEditor, restoreEditor } from '../engine/methods'
