@@ -20,7 +20,8 @@ export class FtlEditor extends HookEditor<FtlConfig> {
     // Default: the block ELDER reads its query from, below its six MoLoRA blocks (issue 12).
     this.from = config.block ?? placement({ layers: 6, firstBlock: null }, m.nLayer).queryBlock
     if (this.from >= m.nLayer) throw new MethodConfigError(`FT-L config field "block": ${this.from} is not a block of a ${m.nLayer}-block model`)
-    this.delta = tf.variable(tf.zeros([base.model.target.inDim, base.model.target.outDim]) as tf.Tensor2D)
+    // In tidy: the zeros the variable copies would otherwise outlive the editor.
+    this.delta = tf.tidy(() => tf.variable(tf.zeros([base.model.target.inDim, base.model.target.outDim]) as tf.Tensor2D))
     base.model.prepareBackward(this.from)
   }
 
