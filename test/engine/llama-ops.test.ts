@@ -14,11 +14,11 @@ function directional(f: (x: tf.Tensor2D) => tf.Tensor2D, shape: [number, number]
     const d = tf.randomNormal(shape, 0, 1, 'float32', seed + 1) as tf.Tensor2D
     const probe = f(x)
     const R = tf.randomNormal(probe.shape, 0, 1, 'float32', seed + 2)
-    const loss = (xi: tf.Tensor2D): tf.Scalar => tf.sum(tf.mul(f(xi), R))
+    const loss = (xi: tf.Tensor): tf.Scalar => tf.sum(tf.mul(f(xi as tf.Tensor2D), R))
     const g = tf.grad(loss)(x)
     const eps = 1e-2
-    const plus = loss(tf.add(x, tf.mul(d, eps)) as tf.Tensor2D).dataSync()[0]
-    const minus = loss(tf.sub(x, tf.mul(d, eps)) as tf.Tensor2D).dataSync()[0]
+    const plus = loss(tf.add(x, tf.mul(d, eps))).dataSync()[0]
+    const minus = loss(tf.sub(x, tf.mul(d, eps))).dataSync()[0]
     return { analytic: tf.sum(tf.mul(g, d)).dataSync()[0], numeric: (plus - minus) / (2 * eps) }
   })
 }
