@@ -3,7 +3,7 @@
 // here, the LLaMA family's in llama-load.ts; weight loading is a lookup table from checkpoint key to our tensor.
 import { createHash } from 'node:crypto'
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { parseModelConfig, type Gpt2Config } from './config'
 import { checkpointFiles, checkpointHash } from './checkpoint'
@@ -11,6 +11,7 @@ import { Gpt2, type BlockWeights, type Gpt2Weights } from './gpt2'
 import { blockKeyEntries } from './keys'
 import { Llama, LLAMA_TARGETS } from './llama'
 import { loadLlamaWeights } from './llama-load'
+import { describeShortfall, estimateMemory, paramCounts } from './memory'
 import type { LanguageModel, ModelConfig } from './model'
 import { loadSafetensors, readSafetensorsHeader, type TensorInfo } from './safetensors'
 import { loadTokenizer, type TextTokenizer } from './tokenizer'
@@ -31,6 +32,25 @@ export interface LoadedModel {
 export interface ModelLoadOptions {
   /** The module the editing methods hook (model.ts): GPT-2 mlp.c_fc; LLaMA family mlp.down_proj (default), mlp.up_proj or mlp.gate_proj. */
   target?: string
+  /**
+   * Whether the model will be edited: the memory check then counts the training working set of the default
+   * edited blocks (the last six) besides the weights. Default true; false for inference only (inspect logits).
+   */
+  training?: boolean
+}
+
+/** Rows × tokens the memory check assumes for a training batch: an edit batch plus rehearsed rows, ≤ 64 tokens. */
+const TRAIN_TOKENS = 16 * 64
+
+/** Refuses, with one line, a model the active backend cannot hold (memory.ts). */
+export function checkMemory(dir: string, config: ModelConfig, training: boolean): void {
+  const backend = tf.getBackend()
+  const need = training ? { trainTokens: TRAIN_TOKENS, trainBlocks: Math.min(6, config.nLayer) } : { trainTokens: 0, trainBlocks: 0 }
+  const e = estimateMemory(config, backend, need)
+  if (e.bytes <= e.available) return
+  const params = paramCounts(config).total
+  const name = `${basename(dir)} (${config.modelType}, ${(params / 1e9).toFixed(2)} B parameters)`
+  throw new ModelLoadError(describeShortfall(name, backend, e))
 }
 
 /** Expected shape of every checkpoint key (HF Conv1D stores weights as [in, out]). */
@@ -157,6 +177,7 @@ export function loadBareModel(dir: string, opts: ModelLoadOptions = {}): { confi
   if (!existsSync(dir)) throw new ModelLoadError(`model folder not found: ${dir}`)
   const config = readConfig(dir)
   const files = checkpointFiles(dir)
+  checkMemory(dir, config, opts.training ?? true)
   const contentHash = checkpointHash(files)
   if (config.modelType === 'gpt2') {
     if (opts.target !== undefined && opts.target !== 'mlp.c_fc') {
