@@ -9,7 +9,7 @@ import { predict, scoreRows } from '../engine/methods/infer'
 import { StateError } from '../engine/methods/state'
 import { evaluateEdits, localityReference, type Score } from '../engine/eval/metrics'
 import { ModelConfigError } from '../engine/model/config'
-import { contentHashOf, loadModel, ModelLoadError, readConfig, type LoadedModel } from '../engine/model/load'
+import { checkMemory, contentHashOf, loadModel, ModelLoadError, readConfig, type LoadedModel } from '../engine/model/load'
 import { SafetensorsError } from '../engine/model/safetensors'
 import { loadTokenizer, TokenizerError } from '../engine/model/tokenizer'
 import { CheckpointFileError, readVerified, writeFileAtomic } from './checkpoint-file'
@@ -90,8 +90,10 @@ export class EngineSession {
       const config = readConfig(modelDir)
       // Loads and checks the tokenizer too: a folder that cannot be used should fail at registration.
       loadTokenizer(modelDir, { eosId: config.eosTokenId })
+      // A model this backend cannot hold is refused at registration, before its weights are hashed.
+      checkMemory(modelDir, config, true)
       return {
-        dir: modelDir, contentHash: contentHashOf(modelDir), nLayer: config.nLayer,
+        dir: modelDir, contentHash: contentHashOf(modelDir), architecture: config.modelType, nLayer: config.nLayer,
         nEmbd: config.nEmbd, nHead: config.nHead, nPositions: config.nPositions, vocabSize: config.vocabSize,
         config: { ...config }
       }
