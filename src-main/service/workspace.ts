@@ -116,7 +116,7 @@ export async function registerModelDir(ctx: Ctx, path: string): Promise<Model> {
  */
 export async function seedDefaults(ctx: Ctx, defaultModelDir: string | undefined): Promise<void> {
   if (!defaultModelDir || listExperiments(ctx.db).length > 0) return
-  if (!existsSync(join(defaultModelDir, 'model.safetensors'))) return
+  if (!['model.safetensors', 'model.safetensors.index.json'].some((f) => existsSync(join(defaultModelDir, f)))) return
   const model = await registerModelDir(ctx, defaultModelDir)
   const suite = join(defaultModelDir, 'edits.jsonl')
   const records = existsSync(suite) ? (await importFile(suite)).records.slice(0, DEFAULT_QUEUED_EDITS) : []
