@@ -1,6 +1,7 @@
-// The ELDER editor (Li et al., AAAI 2025; elder-spec.md, defaults §9; docs/elder-method.md): MoLoRA on c_fc of L
-// blocks, one router per layer scoring one shared query (c_fc input of the block below the first MoLoRA block, at
-// the last prompt token), and a scope decision that sends inputs far from every edit to the base model.
+// The ELDER editor (Li et al., AAAI 2025; elder-spec.md, defaults §9; docs/elder-method.md): MoLoRA on c_fc
+// ("c_fc" here and below: the model's target module, model.ts) of L blocks, one router per layer scoring one
+// shared query (c_fc input of the block below the first MoLoRA block, at the last prompt token), and a scope
+// decision that sends inputs far from every edit to the base model.
 // Two ways to run it (config.ts):
 //   'elder-paper': top-k mixing by raw router scores, a guided loss towards label-keyed presets, and deferral when
 //                  an input's allocation code is not within Hamming distance < ε of a stored code;

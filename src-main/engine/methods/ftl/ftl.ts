@@ -1,4 +1,4 @@
-// FT-L baseline: fine-tunes c_fc's weight of one block, y = (W₀ + ΔW)x + b, every batch in turn, for every input.
+// FT-L baseline: fine-tunes the target module's weight (model.ts; c_fc on GPT-2) of one block, y = (W₀ + ΔW)x + b, every batch in turn, for every input.
 // ΔW starts at zero and is what trains (Adam on ΔW takes the same steps as Adam on W₀ + ΔW), so the base model's
 // weights, which the base predictions share, are never written.
 import * as tf from '@tensorflow/tfjs'

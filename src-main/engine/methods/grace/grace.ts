@@ -1,4 +1,4 @@
-// GRACE baseline (elder-spec.md §7): a codebook at c_fc of one block. Each sequence's key is c_fc's input at its
+// GRACE baseline (elder-spec.md §7): a codebook at the target module (model.ts; "c_fc" below) of one block. Each sequence's key is c_fc's input at its
 // last prompt token, decided once from the prompt; when the nearest enabled key is within its ε, the key's value
 // replaces c_fc's output at every position of the sequence (fcOutHook), else the model runs unchanged. Editing
 // applies the codebook rules (codebook.ts) to each row, then trains the values of the rows' keys. The parameter

@@ -1,4 +1,4 @@
-// LoRA baseline: y = W₀x + b + (alpha/r)·(x A_l) B_l on c_fc of blocks [first, first + L), one adapter per block
+// LoRA baseline: y = W₀x + b + (alpha/r)·(x A_l) B_l on the target module (model.ts; c_fc on GPT-2) of blocks [first, first + L), one adapter per block
 // shared by every edit and every input (no router, no deferral), trained batch after batch.
 import * as tf from '@tensorflow/tfjs'
 import { placement } from '../../elder/config'

@@ -1,5 +1,5 @@
-// MELO baseline (elder-spec.md §7): one LoRA of rank R = numBlocks · n on c_fc of ELDER's blocks, alpha = R, cut
-// into rank-blocks of n; block b is rank slice [b·n, (b+1)·n), its A and B each scaled by √(R/n). Edits fill the
+// MELO baseline (elder-spec.md §7): one LoRA of rank R = numBlocks · n on the target module (model.ts; c_fc on
+// GPT-2) of ELDER's blocks, alpha = R, cut into rank-blocks of n; block b is rank slice [b·n, (b+1)·n), its A and B each scaled by √(R/n). Edits fill the
 // blocks in turn (editsPerBlock each); the vector database (vecdb.ts) keeps every edit's key with its block, and an
 // input is served by the block of its nearest key in the nearest cluster, or by the base model outside every radius.
 import * as tf from '@tensorflow/tfjs'
