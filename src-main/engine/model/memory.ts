@@ -6,7 +6,8 @@
 //   weights     parameters × 4 bytes
 //   packed      wasm only: XNNPACK keeps a packed copy of every matrix it multiplies (feasibility.md §2: RSS ≈ 2×
 //               the weights), so the matrices count twice there
-//   transposes  the kept transposes backward passes use (ops.ts): the matrices of the edited blocks and the head
+//   transposes  the kept transposes (ops.ts): the head's [D, V] always (every forward multiplies by it), and the
+//               matrices of the edited blocks when training
 //   training    activations the edited blocks save for backward, for a batch of rows × tokens, counted twice
 //               (values and their gradients)
 import { totalmem } from 'node:os'
@@ -65,7 +66,7 @@ export function estimateMemory(c: ModelConfig, backend: string, need: MemoryNeed
   const weights = p.total * FLOAT
   const packed = backend === 'wasm' ? p.matrices * FLOAT : 0
   const trains = need.trainTokens > 0 && need.trainBlocks > 0
-  const transposes = trains ? (need.trainBlocks * p.blockMatrices + p.head) * FLOAT : 0
+  const transposes = ((trains ? need.trainBlocks * p.blockMatrices : 0) + p.head) * FLOAT
   // Per token and trained block: the widths each op saves (norm outputs, q/k/v, attention output, the MLP's
   // hidden widths) — about 4·D + 4·F floats — plus attention probabilities (heads × tokens per token).
   const T = Math.min(c.nPositions, 64)
