@@ -177,17 +177,19 @@ export function loadBareModel(dir: string, opts: ModelLoadOptions = {}): { confi
   if (!existsSync(dir)) throw new ModelLoadError(`model folder not found: ${dir}`)
   const config = readConfig(dir)
   const files = checkpointFiles(dir)
-  checkMemory(dir, config, opts.training ?? true)
-  const contentHash = checkpointHash(files)
+  // Every refusal that needs no weights comes before the (streamed, but long on a large model) hash.
   if (config.modelType === 'gpt2') {
     if (opts.target !== undefined && opts.target !== 'mlp.c_fc') {
       throw new ModelLoadError(`target module "${opts.target}" is not one of GPT-2's (mlp.c_fc)`)
     }
     if (files.index !== null) throw new ModelLoadError(`${dir}: sharded GPT-2 checkpoints are not supported; save one model.safetensors`)
-    return { config, model: new Gpt2(config, loadWeights(files.files[0], config)), contentHash }
+    checkMemory(dir, config, opts.training ?? true)
+    return { config, model: new Gpt2(config, loadWeights(files.files[0], config)), contentHash: checkpointHash(files) }
   }
   const target = LLAMA_TARGETS.find((t) => t === (opts.target ?? 'mlp.down_proj'))
   if (!target) throw new ModelLoadError(`target module "${opts.target}" is not one of ${config.modelType}'s (${LLAMA_TARGETS.join(', ')})`)
+  checkMemory(dir, config, opts.training ?? true)
+  const contentHash = checkpointHash(files)
   return { config, model: new Llama(config, loadLlamaWeights(files.files, config), target), contentHash }
 }
 
