@@ -1,12 +1,13 @@
 // The LLaMA-family forward against reference logits from a NumPy float64 forward written apart from the engine
 // (scripts/fixture/make-llama.py): llama-tiny (GQA, untied head, rope_scaling llama3, BF16 in two shards) and
 // qwen2-tiny (q/k/v biases, tied head, rope_scaling linear, F16), every position of every case, wasm and cpu.
+import { readFileSync } from 'node:fs'
 import * as tf from '@tensorflow/tfjs'
 import { describe, expect, it } from 'vitest'
 import { initBackend } from '../../src-main/engine/backend'
 import { padBatch } from '../../src-main/engine/model/gpt2'
 import { loadBareModel } from '../../src-main/engine/model/load'
-import { loadTokenizer } from '../../src-main/engine/model/tokenizer'
+import { createTokenizer, loadTokenizer } from '../../src-main/engine/model/tokenizer'
 import { encodePrompt } from '../../src-main/engine/elder/rows'
 import { expectedOf, LLAMA_TINY, QWEN2_TINY } from '../helpers/llama-fixtures'
 
@@ -65,6 +66,22 @@ describe('LLaMA-family tokenizers', () => {
       const whole = encodePrompt(tok, 'The capital of Velmora is Brelo')
       expect([...encodePrompt(tok, 'The capital of Velmora is'), ...tok.encodeContinuation(' Brelo')]).toEqual(whole)
     }
+  })
+
+  it("Llama 2's layout (a Prepend + Replace normalizer, no pre-tokenizer): a target still continues its prompt", () => {
+    const json = JSON.parse(readFileSync(`${LLAMA_TINY}/tokenizer.json`, 'utf8')) as Record<string, unknown>
+    const config = JSON.parse(readFileSync(`${LLAMA_TINY}/tokenizer_config.json`, 'utf8')) as Record<string, unknown>
+    json.pre_tokenizer = null
+    json.normalizer = {
+      type: 'Sequence',
+      normalizers: [{ type: 'Prepend', prepend: '\u2581' }, { type: 'Replace', pattern: { String: ' ' }, content: '\u2581' }]
+    }
+    const tok = createTokenizer(json, config, 'llama-2 layout')
+    // Without the word-start rule " Brelo" would become "▁▁Brelo": an extra "▁" token the whole text never has.
+    expect(tok.encode(' Brelo')).not.toEqual(tok.encode('Brelo'))
+    const whole = encodePrompt(tok, 'The capital of Velmora is Brelo')
+    expect([...encodePrompt(tok, 'The capital of Velmora is'), ...tok.encodeContinuation(' Brelo')]).toEqual(whole)
+    expect(whole[0]).toBe(1)
   })
 
   it('llama-tiny begins prompts with <s> and ends with </s>; qwen2-tiny has no BOS', () => {
