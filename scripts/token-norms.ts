@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util'
 import * as tf from '@tensorflow/tfjs'
 import { describeBackend, initBackend } from '../src-main/engine/backend'
 import { loadModel } from '../src-main/engine/model/load'
+import { Gpt2 } from '../src-main/engine/model/gpt2'
 import { importFile } from '../src-main/importers'
 import { intArg } from './int-arg'
 
@@ -30,6 +31,7 @@ const steps = intArg('steps', 300)
 if (!o.suite) throw new Error('--suite FILE is required')
 console.error(describeBackend(await initBackend()))
 const base = await loadModel(o.model as string)
+if (!(base.model instanceof Gpt2)) throw new Error('token-norms reads a GPT-2 wte table and ln_f; this model is not GPT-2')
 const w = base.model.weights
 const head = (w.lmHead ?? w.wte) as tf.Tensor2D // [V, D]
 const norms = tf.tidy(() => tf.norm(w.wte, 'euclidean', 1).dataSync() as Float32Array)

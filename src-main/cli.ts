@@ -7,7 +7,7 @@
 //   bench edit --model DIR --suite FILE --edits N [--method NAME|base] [--batch-size B] [--seed S]
 //              [--retention FILE] [--zsre-target alt|answers] [--curve-every M] [--json]
 //              [--protocol default|paper] [--preset elder|elder-paper] [--config JSON] [--discriminator code|code+query|key] [--eps E]
-//              [--query-radius R]
+//              [--query-radius R] [--module mlp.down_proj|mlp.up_proj|mlp.gate_proj]   (LLaMA family: the edited module)
 //   bench compare --model DIR --suite FILE --edits N [--methods a,b,…] [--batch-size B] [--seed S] [--retention FILE]
 //                 [--protocol default|paper] [--json]                (eval/compare.ts)
 // Every command prints the backend on stderr. Bad arguments or a bad model folder: one line on stderr, exit 2.
@@ -43,7 +43,7 @@ const USAGE = `usage: elder <command> [options]
   bench edit --model DIR --suite FILE --edits N [--method NAME|base] [--batch-size B] [--seed S]
              [--retention FILE] [--zsre-target alt|answers] [--curve-every M] [--json]
              [--protocol default|paper] [--preset elder|elder-paper] [--config JSON] [--discriminator code|code+query|key] [--eps E]
-             [--query-radius R]
+             [--query-radius R] [--module mlp.down_proj|mlp.up_proj|mlp.gate_proj]
   bench compare --model DIR --suite FILE --edits N [--methods a,b,…] [--batch-size B] [--seed S] [--retention FILE]
                 [--protocol default|paper] [--json]`
 
@@ -69,6 +69,7 @@ const OPTIONS = {
   discriminator: { type: 'string' },
   eps: { type: 'string' },
   'query-radius': { type: 'string' },
+  module: { type: 'string' },
   help: { type: 'boolean', short: 'h' }
 } as const
 
@@ -96,7 +97,7 @@ async function inspectLogits(o: Opts): Promise<void> {
     .split(',')
     .map((s) => Number(s.trim()))
   if (ids.some((n) => !Number.isInteger(n) || n < 0)) throw new UsageError('--ids must be comma-separated token ids')
-  const { model, config } = loadBareModel(need(o, 'model'))
+  const { model, config } = loadBareModel(need(o, 'model'), { training: false })
   const bad = ids.find((id) => id >= config.vocabSize)
   if (bad !== undefined) throw new UsageError(`token id ${bad} is outside the vocabulary (${config.vocabSize})`)
   const logits = model.logits(padBatch([ids], 0), Int32Array.from(ids, (_, t) => t))
@@ -233,7 +234,7 @@ async function benchCompare(o: Opts): Promise<void> {
 /** What `bench edit` and `bench compare` share: the model, the suite, retention and the protocol's settings. */
 async function benchInputs(o: Opts) {
   const modelDir = need(o, 'model')
-  const base = await loadModel(modelDir)
+  const base = await loadModel(modelDir, o.module === undefined ? {} : { target: o.module })
   const suite = await readSuite(need(o, 'suite'), o['zsre-target'])
   const retentionFile = o.retention ?? defaultRetention(modelDir)
   const retention = retentionFile ? (await readSuite(retentionFile, undefined)).records : undefined

@@ -63,6 +63,8 @@ export interface ModelView {
   path: string
   name: string
   contentHash: string
+  /** config.json's model_type: gpt2, llama, mistral or qwen2. */
+  architecture: string
   nLayer: number
   nEmbd: number
   vocabSize: number

@@ -1,7 +1,6 @@
 // The engine side of the protocol: one loaded base model and one editor of any registered method, driven by typed
 // requests. A thin dispatcher (requests, replies, progress): what an editor shows or stores is the method's own.
 // Runs inside the engine process (engine-worker.ts); it holds every tensor, so a crash here costs one job.
-import { join } from 'node:path'
 import { describeBackend, initBackend } from '../engine/backend'
 import { RowError } from '../engine/elder/rows'
 import { createEditor, restoreEditor } from '../engine/methods'
@@ -10,7 +9,7 @@ import { predict, scoreRows } from '../engine/methods/infer'
 import { StateError } from '../engine/methods/state'
 import { evaluateEdits, localityReference, type Score } from '../engine/eval/metrics'
 import { ModelConfigError } from '../engine/model/config'
-import { loadModel, ModelLoadError, readConfig, sha256File, type LoadedModel } from '../engine/model/load'
+import { checkMemory, contentHashOf, loadModel, ModelLoadError, readConfig, type LoadedModel } from '../engine/model/load'
 import { SafetensorsError } from '../engine/model/safetensors'
 import { loadTokenizer, TokenizerError } from '../engine/model/tokenizer'
 import { CheckpointFileError, readVerified, writeFileAtomic } from './checkpoint-file'
@@ -93,8 +92,10 @@ export class EngineSession {
       const config = readConfig(modelDir)
       // Loads and checks the tokenizer too: a folder that cannot be used should fail at registration.
       loadTokenizer(modelDir, { eosId: config.eosTokenId })
+      // A model this backend cannot hold is refused at registration, before its weights are hashed.
+      checkMemory(modelDir, config, true)
       return {
-        dir: modelDir, contentHash: sha256File(join(modelDir, 'model.safetensors')), nLayer: config.nLayer,
+        dir: modelDir, contentHash: contentHashOf(modelDir), architecture: config.modelType, nLayer: config.nLayer,
         nEmbd: config.nEmbd, nHead: config.nHead, nPositions: config.nPositions, vocabSize: config.vocabSize,
         config: { ...config }
       }

@@ -70,6 +70,8 @@ export type HostMessage = EngineRequest | CancelMessage
 export interface ModelInfo {
   dir: string
   contentHash: string
+  /** config.json's model_type: gpt2, llama, mistral or qwen2. */
+  architecture: string
   nLayer: number
   nEmbd: number
   nHead: number

@@ -11,7 +11,7 @@ const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v)
 
 export function modelView(m: Model): ModelView {
   return {
-    id: m.id, path: m.path, name: basename(m.path), contentHash: m.contentHash,
+    id: m.id, path: m.path, name: basename(m.path), contentHash: m.contentHash, architecture: m.architecture,
     nLayer: num(m.config.nLayer), nEmbd: num(m.config.nEmbd), vocabSize: num(m.config.vocabSize)
   }
 }

@@ -104,9 +104,9 @@ export function openWorkspaceFolder(dir: string): OpenedWorkspace {
 /** Registers a model folder (the engine reads its config, hashes its weights and checks its tokenizer). */
 export async function registerModelDir(ctx: Ctx, path: string): Promise<Model> {
   const dir = resolve(path)
-  if (!existsSync(join(dir, 'config.json'))) throw fail('not_found', `no model folder at ${dir} (expected config.json, model.safetensors, tokenizer.json)`)
+  if (!existsSync(join(dir, 'config.json'))) throw fail('not_found', `no model folder at ${dir} (expected config.json, model.safetensors or its shards, tokenizer.json)`)
   const info = await ctx.host.request('inspect', { modelDir: dir })
-  return registerModel(ctx.db, { path: dir, architecture: 'gpt2', config: info.config, contentHash: info.contentHash })
+  return registerModel(ctx.db, { path: dir, architecture: info.architecture, config: info.config, contentHash: info.contentHash })
 }
 
 /**
@@ -116,7 +116,7 @@ export async function registerModelDir(ctx: Ctx, path: string): Promise<Model> {
  */
 export async function seedDefaults(ctx: Ctx, defaultModelDir: string | undefined): Promise<void> {
   if (!defaultModelDir || listExperiments(ctx.db).length > 0) return
-  if (!existsSync(join(defaultModelDir, 'model.safetensors'))) return
+  if (!['model.safetensors', 'model.safetensors.index.json'].some((f) => existsSync(join(defaultModelDir, f)))) return
   const model = await registerModelDir(ctx, defaultModelDir)
   const suite = join(defaultModelDir, 'edits.jsonl')
   const records = existsSync(suite) ? (await importFile(suite)).records.slice(0, DEFAULT_QUEUED_EDITS) : []

@@ -1,7 +1,7 @@
 // GPT-2 config.json parsing: the fixture, transformers' defaults, and one clear error per bad field.
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { loadModelConfig, ModelConfigError, parseModelConfig } from '../../src-main/engine/model/config'
+import { loadModelConfig, ModelConfigError, parseGpt2Config, parseModelConfig } from '../../src-main/engine/model/config'
 import { FIXTURE as DIR } from '../helpers/tiny-model'
 
 const fixture = JSON.parse(readFileSync(`${DIR}/config.json`, 'utf8')) as Record<string, unknown>
@@ -37,7 +37,7 @@ describe('parseModelConfig', () => {
   it("applies transformers' defaults to absent optional fields", () => {
     const { n_inner, layer_norm_epsilon, activation_function, eos_token_id, bos_token_id, tie_word_embeddings, ...bare } =
       fixture
-    const c = parseModelConfig({ ...bare, vocab_size: 50257, n_embd: 768, n_head: 12 }, 'bare')
+    const c = parseGpt2Config({ ...bare, vocab_size: 50257, n_embd: 768, n_head: 12 }, 'bare')
     expect(c.nInner).toBe(3072)
     expect(c.layerNormEpsilon).toBe(1e-5)
     expect(c.activation).toBe('gelu_new')
@@ -47,7 +47,7 @@ describe('parseModelConfig', () => {
   })
 
   it('keeps explicit values', () => {
-    const c = parseModelConfig(
+    const c = parseGpt2Config(
       { ...fixture, n_inner: 100, activation_function: 'relu', layer_norm_epsilon: 1e-6, bos_token_id: 0, tie_word_embeddings: false },
       'x'
     )
@@ -62,9 +62,9 @@ describe('parseModelConfig', () => {
   })
 
   it('names the model type and the source when it is not gpt2', () => {
-    expect(errorOf({ ...fixture, model_type: 'llama' }).message).toBe('unsupported model_type "llama" in cfg.json; supported: gpt2')
+    expect(errorOf({ ...fixture, model_type: 'falcon' }).message).toBe('unsupported model_type "falcon" in cfg.json; supported: gpt2, llama, mistral, qwen2')
     const { model_type, ...untyped } = fixture
-    expect(errorOf(untyped).message).toBe('missing model_type in cfg.json; supported: gpt2')
+    expect(errorOf(untyped).message).toBe('missing model_type in cfg.json; supported: gpt2, llama, mistral, qwen2')
   })
 
   it('names the field for missing or invalid numbers', () => {

@@ -1,6 +1,7 @@
-// The ELDER editor (Li et al., AAAI 2025; elder-spec.md, defaults §9; docs/elder-method.md): MoLoRA on c_fc of L
-// blocks, one router per layer scoring one shared query (c_fc input of the block below the first MoLoRA block, at
-// the last prompt token), and a scope decision that sends inputs far from every edit to the base model.
+// The ELDER editor (Li et al., AAAI 2025; elder-spec.md, defaults §9; docs/elder-method.md): MoLoRA on c_fc
+// ("c_fc" here and below: the model's target module, model.ts) of L blocks, one router per layer scoring one
+// shared query (c_fc input of the block below the first MoLoRA block, at the last prompt token), and a scope
+// decision that sends inputs far from every edit to the base model.
 // Two ways to run it (config.ts):
 //   'elder-paper': top-k mixing by raw router scores, a guided loss towards label-keyed presets, and deferral when
 //                  an input's allocation code is not within Hamming distance < ε of a stored code;
@@ -17,7 +18,7 @@
 //   4. store each new row's code, query, base answer and text; supersede earlier edits of the same facts; check a
 //      rotating window of earlier edits and queue those that slipped for rehearsal.
 import * as tf from '@tensorflow/tfjs'
-import type { Gpt2 } from '../model/gpt2'
+import type { LanguageModel } from '../model/model'
 import { Adam } from '../optim'
 import { Prng } from '../prng'
 import { codeFromScores, packCode, unpackCode, type Code } from './codes'
@@ -89,14 +90,14 @@ export class ElderEditor implements Editor {
     const c = this.config
     const m = base.model.config
     ;({ first: this.first, L: this.L, queryBlock: this.queryBlock } = placement(c, m.nLayer))
-    this.molora = new MoLora({ L: this.L, N: c.numExperts, r: c.rank, D: m.nEmbd, F: m.nInner }, c.alpha / c.rank, c.seed)
+    this.molora = new MoLora({ L: this.L, N: c.numExperts, r: c.rank, D: base.model.target.inDim, F: base.model.target.outDim }, c.alpha / c.rank, c.seed)
     this.presets = new AllocationPresets(this.L, c.numExperts, c.topK, c.seed)
     this.table = new DeferralTable(this.L, c.numExperts, c.topK)
-    this.queries = new QueryTable(m.nEmbd)
+    this.queries = new QueryTable(base.model.target.inDim)
     base.model.prepareBackward(this.first)
   }
 
-  get model(): Gpt2 {
+  get model(): LanguageModel {
     return this.base.model
   }
 
@@ -388,7 +389,7 @@ export class ElderEditor implements Editor {
     let superseded = 0
     for (const e of edits) superseded += this.queries.supersede(e)
     this.table.addRows(batchId, newCodes)
-    const D = this.model.config.nEmbd
+    const D = this.model.target.inDim
     this.queries.add(
       batchId,
       Array.from({ length: E }, (_, b) => queryData.slice(b * D, (b + 1) * D)),

@@ -1,4 +1,5 @@
-// Mixture-of-LoRA on mlp.c_fc of L blocks, with one router per layer (elder-spec.md §1, §9).
+// Mixture-of-LoRA on the model's target module (model.ts: mlp.c_fc on GPT-2, mlp.down_proj by default on the LLaMA
+// family) of L blocks, with one router per layer (elder-spec.md §1, §9).
 //   y = W₀x + b + scale · Σᵢ wᵢ (x Aᵢ) Bᵢ,   wᵢ = softmax(q W_r + b_r)ᵢ for the top-k experts (not renormalised), else 0
 // The N experts of a layer are stored side by side — A [D, N·r], B [N·r, F] — so the dense mixture is two plain
 // rank-2 matMuls (fast on wasm) with the per-sequence weights broadcast over each expert's r columns.
@@ -10,8 +11,8 @@ export interface MoLoraShape {
   L: number
   N: number
   r: number
-  D: number // c_fc input width
-  F: number // c_fc output width
+  D: number // target module's input width (c_fc: d; down_proj: intermediate_size)
+  F: number // target module's output width
 }
 
 export class MoLora {

@@ -25,15 +25,16 @@ export class RowError extends Error {
   override name = 'RowError'
 }
 
+/** A prompt's ids, after the tokenizer's BOS when it has one (LLaMA family). */
 export function encodePrompt(tok: TextTokenizer, prompt: string): number[] {
   const ids = tok.encode(prompt)
   if (ids.length === 0) throw new RowError('empty prompt')
-  return ids
+  return tok.bosId === null ? ids : [tok.bosId, ...ids]
 }
 
 export function encodeTarget(tok: TextTokenizer, target: string): number[] {
   if (target.trim().length === 0) throw new RowError('empty target')
-  return tok.encode(` ${target.trim()}`)
+  return tok.encodeContinuation(` ${target.trim()}`)
 }
 
 export function encodeRows(

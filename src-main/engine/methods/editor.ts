@@ -1,7 +1,7 @@
 // One interface for every editing method (ELDER, its baselines), and the registry that names them. The workspace,
 // rollback, probe, metrics and benchmarks hold an `Editor` and never a method's class, so a method is added by
 // registering it (methods/index.ts) — PEFT's tuners/<method>/ over a shared base is the model for this layout.
-import type { Gpt2 } from '../model/gpt2'
+import type { LanguageModel } from '../model/model'
 import type { TextTokenizer } from '../model/tokenizer'
 import type { Code } from '../elder/codes'
 import type { RowRef } from '../elder/query-table'
@@ -10,7 +10,7 @@ import type { ScopeExplanation, ScopeThreshold } from './scope'
 import type { ParsedState } from './state'
 
 export interface EditorModel {
-  model: Gpt2
+  model: LanguageModel
   tokenizer: TextTokenizer
   contentHash: string
 }

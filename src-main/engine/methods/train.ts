@@ -2,7 +2,8 @@
 // gradients, then per step CE on the target tokens through blocks [from, n) with the method's hooks, Adam fresh per
 // batch, early stop once every target token is the argmax and CE is low; a cancelled or failed batch restores vars.
 import * as tf from '@tensorflow/tfjs'
-import type { Gpt2, RunOptions } from '../model/gpt2'
+import type { RunOptions } from '../model/gpt2'
+import type { LanguageModel } from '../model/model'
 import { Adam } from '../optim'
 import type { EncodedRows } from '../elder/rows'
 import { EditCancelledError, type ApplyOptions } from './editor'
@@ -16,7 +17,7 @@ export interface TrainResult {
 }
 
 export async function trainSteps(
-  model: Gpt2,
+  model: LanguageModel,
   from: number,
   rows: EncodedRows,
   vars: tf.Variable[],

@@ -3,6 +3,8 @@
 // https://github.com/huggingface/transformers/blob/main/src/transformers/models/gpt2/configuration_gpt2.py
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import { LLAMA_MODEL_TYPES, parseLlamaConfig } from './llama-config'
+import type { ModelConfig } from './model'
 
 /** The activations GPT-2 checkpoints use (transformers ACT2FN names). */
 export const GPT2_ACTIVATIONS = ['gelu_new', 'gelu', 'relu', 'gelu_fast', 'gelu_pytorch_tanh'] as const
@@ -47,9 +49,15 @@ function describe(v: unknown): string {
   return v === undefined ? 'nothing' : JSON.stringify(v)
 }
 
-/** Validates and converts a parsed config.json. `source` (usually the file path) is quoted in every error. */
-export function parseModelConfig(json: unknown, source: string): Gpt2Config {
+/** Validates and converts a parsed config.json of any supported architecture (model_type picks the parser). */
+export function parseModelConfig(json: unknown, source: string): ModelConfig {
   if (!isRecord(json)) throw new ModelConfigError(source, null, `${source} is not a JSON object`)
+  const llama = LLAMA_MODEL_TYPES.find((t) => t === json.model_type)
+  return llama ? parseLlamaConfig(json, llama, source) : parseGpt2Config(json, source)
+}
+
+/** Validates and converts a parsed GPT-2 config.json. `source` (usually the file path) is quoted in every error. */
+export function parseGpt2Config(json: Record<string, unknown>, source: string): Gpt2Config {
   const fail = (field: string, want: string): never => {
     throw new ModelConfigError(source, field, `${field} in ${source} must be ${want}, got ${describe(json[field])}`)
   }
@@ -63,7 +71,7 @@ export function parseModelConfig(json: unknown, source: string): Gpt2Config {
   const modelType = json.model_type
   if (modelType !== 'gpt2') {
     const what = modelType === undefined ? 'missing model_type' : `unsupported model_type ${describe(modelType)}`
-    throw new ModelConfigError(source, 'model_type', `${what} in ${source}; supported: gpt2`)
+    throw new ModelConfigError(source, 'model_type', `${what} in ${source}; supported: gpt2, ${LLAMA_MODEL_TYPES.join(', ')}`)
   }
 
   const nEmbd = positiveInt('n_embd')
@@ -115,7 +123,7 @@ export function parseModelConfig(json: unknown, source: string): Gpt2Config {
 }
 
 /** Reads and parses `<dir>/config.json`. */
-export function loadModelConfig(dir: string): Gpt2Config {
+export function loadModelConfig(dir: string): ModelConfig {
   const file = path.join(dir, 'config.json')
   let text: string
   try {

@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs'
 import type { Gpt2Config } from './config'
 import { activation, gatherRows, layerNorm, linear, matmul2, pickRows, TransposeCache, type Weight } from './ops'
 import { causalAttention } from './attention'
+import type { LanguageModel, TargetModule } from './model'
 
 export interface BlockWeights {
   ln1g: Weight // [D]
@@ -70,13 +71,16 @@ export function padBatch(rows: number[][], padId: number, minT = 1): TokenBatch 
   return { ids, B, T, lengths: rows.map((r) => r.length) }
 }
 
-export class Gpt2 {
+export class Gpt2 implements LanguageModel {
   readonly transposes = new TransposeCache()
+  readonly target: TargetModule
 
   constructor(
     readonly config: Gpt2Config,
     readonly weights: Gpt2Weights
-  ) {}
+  ) {
+    this.target = { name: 'mlp.c_fc', inDim: config.nEmbd, outDim: config.nInner }
+  }
 
   get nLayer(): number {
     return this.config.nLayer
@@ -183,7 +187,7 @@ export function lastRows(batch: TokenBatch): Int32Array {
  * forward is recomputed per step. `hooksFor(batch)` lets an editor route once on the prompt and keep that choice.
  */
 export function generateGreedy(
-  model: Gpt2,
+  model: LanguageModel,
   prompts: number[][],
   maxNewTokens: number,
   eosId: number,

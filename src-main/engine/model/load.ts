@@ -1,12 +1,18 @@
-// Loads a GPT-2 checkpoint folder in Hugging Face layout: config.json, model.safetensors, tokenizer.json
-// (or vocab.json + merges.txt). Weight loading is a lookup table from checkpoint key to our tensor.
+// Loads a checkpoint folder in Hugging Face layout: config.json, model.safetensors (or shards with
+// model.safetensors.index.json, LLaMA family), tokenizer.json (or vocab.json + merges.txt). GPT-2 weights are read
+// here, the LLaMA family's in llama-load.ts; weight loading is a lookup table from checkpoint key to our tensor.
 import { createHash } from 'node:crypto'
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { parseModelConfig, type Gpt2Config } from './config'
+import { checkpointFiles, checkpointHash } from './checkpoint'
 import { Gpt2, type BlockWeights, type Gpt2Weights } from './gpt2'
 import { blockKeyEntries } from './keys'
+import { Llama, LLAMA_TARGETS } from './llama'
+import { loadLlamaWeights } from './llama-load'
+import { describeShortfall, estimateMemory, paramCounts } from './memory'
+import type { LanguageModel, ModelConfig } from './model'
 import { loadSafetensors, readSafetensorsHeader, type TensorInfo } from './safetensors'
 import { loadTokenizer, type TextTokenizer } from './tokenizer'
 
@@ -16,11 +22,35 @@ export class ModelLoadError extends Error {
 
 export interface LoadedModel {
   dir: string
-  config: Gpt2Config
-  model: Gpt2
+  config: ModelConfig
+  model: LanguageModel
   tokenizer: TextTokenizer
-  /** sha256 of model.safetensors: identifies the base model (editor state is refused on another one). */
+  /** sha256 of model.safetensors (of the shards' hashes when sharded): identifies the base model (editor state is refused on another one). */
   contentHash: string
+}
+
+export interface ModelLoadOptions {
+  /** The module the editing methods hook (model.ts): GPT-2 mlp.c_fc; LLaMA family mlp.down_proj (default), mlp.up_proj or mlp.gate_proj. */
+  target?: string
+  /**
+   * Whether the model will be edited: the memory check then counts the training working set of the default
+   * edited blocks (the last six) besides the weights. Default true; false for inference only (inspect logits).
+   */
+  training?: boolean
+}
+
+/** Rows × tokens the memory check assumes for a training batch: an edit batch plus rehearsed rows, ≤ 64 tokens. */
+const TRAIN_TOKENS = 16 * 64
+
+/** Refuses, with one line, a model the active backend cannot hold (memory.ts). */
+export function checkMemory(dir: string, config: ModelConfig, training: boolean): void {
+  const backend = tf.getBackend()
+  const need = training ? { trainTokens: TRAIN_TOKENS, trainBlocks: Math.min(6, config.nLayer) } : { trainTokens: 0, trainBlocks: 0 }
+  const e = estimateMemory(config, backend, need)
+  if (e.bytes <= e.available) return
+  const params = paramCounts(config).total
+  const name = `${basename(dir)} (${config.modelType}, ${(params / 1e9).toFixed(2)} B parameters)`
+  throw new ModelLoadError(describeShortfall(name, backend, e))
 }
 
 /** Expected shape of every checkpoint key (HF Conv1D stores weights as [in, out]). */
@@ -125,7 +155,7 @@ export function loadWeights(file: string, config: Gpt2Config): Gpt2Weights {
   return weights
 }
 
-export function readConfig(dir: string): Gpt2Config {
+export function readConfig(dir: string): ModelConfig {
   const file = join(dir, 'config.json')
   if (!existsSync(file)) throw new ModelLoadError(`${dir}: no config.json (expected a Hugging Face model folder)`)
   let json: unknown
@@ -137,18 +167,35 @@ export function readConfig(dir: string): Gpt2Config {
   return parseModelConfig(json, file)
 }
 
-/** Config and weights only: enough for logits by token id (no tokenizer needed). */
-export function loadBareModel(dir: string): { config: Gpt2Config; model: Gpt2; contentHash: string } {
-  if (!existsSync(dir)) throw new ModelLoadError(`model folder not found: ${dir}`)
-  const config = readConfig(dir)
-  const file = join(dir, 'model.safetensors')
-  if (!existsSync(file)) throw new ModelLoadError(`${dir}: no model.safetensors`)
-  return { config, model: new Gpt2(config, loadWeights(file, config)), contentHash: sha256File(file) }
+/** The identity of a folder's weights (the hash loadBareModel reports), without loading them. */
+export function contentHashOf(dir: string): string {
+  return checkpointHash(checkpointFiles(dir))
 }
 
-export async function loadModel(dir: string): Promise<LoadedModel> {
+/** Config and weights only: enough for logits by token id (no tokenizer needed). */
+export function loadBareModel(dir: string, opts: ModelLoadOptions = {}): { config: ModelConfig; model: LanguageModel; contentHash: string } {
+  if (!existsSync(dir)) throw new ModelLoadError(`model folder not found: ${dir}`)
+  const config = readConfig(dir)
+  const files = checkpointFiles(dir)
+  // Every refusal that needs no weights comes before the (streamed, but long on a large model) hash.
+  if (config.modelType === 'gpt2') {
+    if (opts.target !== undefined && opts.target !== 'mlp.c_fc') {
+      throw new ModelLoadError(`target module "${opts.target}" is not one of GPT-2's (mlp.c_fc)`)
+    }
+    if (files.index !== null) throw new ModelLoadError(`${dir}: sharded GPT-2 checkpoints are not supported; save one model.safetensors`)
+    checkMemory(dir, config, opts.training ?? true)
+    return { config, model: new Gpt2(config, loadWeights(files.files[0], config)), contentHash: checkpointHash(files) }
+  }
+  const target = LLAMA_TARGETS.find((t) => t === (opts.target ?? 'mlp.down_proj'))
+  if (!target) throw new ModelLoadError(`target module "${opts.target}" is not one of ${config.modelType}'s (${LLAMA_TARGETS.join(', ')})`)
+  checkMemory(dir, config, opts.training ?? true)
+  const contentHash = checkpointHash(files)
+  return { config, model: new Llama(config, loadLlamaWeights(files.files, config), target), contentHash }
+}
+
+export async function loadModel(dir: string, opts: ModelLoadOptions = {}): Promise<LoadedModel> {
   if (!existsSync(dir)) throw new ModelLoadError(`model folder not found: ${dir}`)
   // The tokenizer first: it is the cheapest check that this really is a usable model folder.
   const tokenizer = await loadTokenizer(dir, { eosId: readConfig(dir).eosTokenId })
-  return { dir, tokenizer, ...loadBareModel(dir) }
+  return { dir, tokenizer, ...loadBareModel(dir, opts) }
 }

@@ -13,6 +13,17 @@ export interface TextTokenizer {
   eosId: number
   /** Highest id + 1, including added tokens (50257 for GPT-2). */
   vocabSize: number
+  /**
+   * The begin-of-sequence id a prompt starts with, as the tokenizer's config says (add_bos_token, else a template
+   * post-processor that puts a special token first), or null (GPT-2, Qwen2).
+   */
+  bosId: number | null
+  /**
+   * Text that follows other text (a target after its prompt): the same ids it gets inside the whole string. For
+   * tokenizers that mark word starts themselves (SentencePiece's ▁ with a prepended marker) a leading space is that
+   * marker, so it is dropped before encoding; elsewhere this is encode().
+   */
+  encodeContinuation(text: string): number[]
 }
 
 export interface LoadTokenizerOptions {
@@ -243,10 +254,18 @@ export function createTokenizer(
     return out
   }
 
+  const bosToken = bosTokenOf(tokenizerJson, tokenizerConfig)
+  const bosId = bosToken === null ? null : (tok.token_to_id(bosToken) ?? null)
+  if (bosToken !== null && bosId === null) throw new TokenizerError(`tokenizer in ${where} has no "${bosToken}" token to begin prompts with`)
+  const encode = (text: string): number[] => (split ? cachedEncode(split, text) : libraryEncode(text))
+  const marker = marksWordStart(tokenizerJson)
+
   return {
     eosId,
     vocabSize,
-    encode: (text: string): number[] => (split ? cachedEncode(split, text) : libraryEncode(text)),
+    bosId,
+    encode,
+    encodeContinuation: (text: string): number[] => encode(marker && text.startsWith(' ') ? text.slice(1) : text),
     decode(ids: number[]): string {
       // The library rejects an empty array; an empty sequence is simply empty text.
       if (ids.length === 0) return ''
@@ -294,4 +313,44 @@ export function loadTokenizer(dir: string, opts: LoadTokenizerOptions = {}): Tex
   }
 
   throw new TokenizerError(`no tokenizer in ${dir}: looked for tokenizer.json, or vocab.json together with merges.txt`)
+}
+
+/** A special token's content: tokenizer_config writes it as a string or as an AddedToken object. */
+function tokenContent(v: unknown): string | undefined {
+  if (typeof v === 'string') return v
+  if (isRecord(v) && typeof v.content === 'string') return v.content
+  return undefined
+}
+
+/**
+ * The BOS token a prompt starts with: tokenizer_config's add_bos_token (Llama 2) with its bos_token, else the
+ * first item of a TemplateProcessing post-processor when it is a special token (Llama 3), else none.
+ */
+export function bosTokenOf(json: Record<string, unknown>, config: Record<string, unknown>): string | null {
+  if (config.add_bos_token === false) return null
+  if (config.add_bos_token === true) return tokenContent(config.bos_token) ?? null
+  const post = json.post_processor
+  if (isRecord(post) && post.type === 'TemplateProcessing' && Array.isArray(post.single)) {
+    const first: unknown = post.single[0]
+    if (isRecord(first) && isRecord(first.SpecialToken) && typeof first.SpecialToken.id === 'string') return first.SpecialToken.id
+  }
+  return null
+}
+
+/** Whether the tokenizer puts a word-start marker before the text itself (Metaspace prepend, Prepend normalizer, ByteLevel add_prefix_space). */
+export function marksWordStart(json: Record<string, unknown>): boolean {
+  const parts = (v: unknown): Record<string, unknown>[] => {
+    if (!isRecord(v)) return []
+    if (v.type === 'Sequence') {
+      const list = Array.isArray(v.pretokenizers) ? v.pretokenizers : Array.isArray(v.normalizers) ? v.normalizers : []
+      return list.flatMap(parts)
+    }
+    return [v]
+  }
+  const pre = parts(json.pre_tokenizer).some(
+    (p) =>
+      (p.type === 'Metaspace' && (p.prepend_scheme === 'first' || p.prepend_scheme === 'always' || p.add_prefix_space === true)) ||
+      (p.type === 'ByteLevel' && p.add_prefix_space === true)
+  )
+  return pre || parts(json.normalizer).some((n) => n.type === 'Prepend')
 }

@@ -1,4 +1,4 @@
-// FT-L baseline: fine-tunes c_fc's weight of one block, y = (W₀ + ΔW)x + b, every batch in turn, for every input.
+// FT-L baseline: fine-tunes the target module's weight (model.ts; c_fc on GPT-2) of one block, y = (W₀ + ΔW)x + b, every batch in turn, for every input.
 // ΔW starts at zero and is what trains (Adam on ΔW takes the same steps as Adam on W₀ + ΔW), so the base model's
 // weights, which the base predictions share, are never written.
 import * as tf from '@tensorflow/tfjs'
@@ -20,7 +20,8 @@ export class FtlEditor extends HookEditor<FtlConfig> {
     // Default: the block ELDER reads its query from, below its six MoLoRA blocks (issue 12).
     this.from = config.block ?? placement({ layers: 6, firstBlock: null }, m.nLayer).queryBlock
     if (this.from >= m.nLayer) throw new MethodConfigError(`FT-L config field "block": ${this.from} is not a block of a ${m.nLayer}-block model`)
-    this.delta = tf.variable(tf.zeros([m.nEmbd, m.nInner]) as tf.Tensor2D)
+    // In tidy: the zeros the variable copies would otherwise outlive the editor.
+    this.delta = tf.tidy(() => tf.variable(tf.zeros([base.model.target.inDim, base.model.target.outDim]) as tf.Tensor2D))
     base.model.prepareBackward(this.from)
   }
 

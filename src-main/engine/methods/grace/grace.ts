@@ -1,4 +1,4 @@
-// GRACE baseline (elder-spec.md §7): a codebook at c_fc of one block. Each sequence's key is c_fc's input at its
+// GRACE baseline (elder-spec.md §7): a codebook at the target module (model.ts; "c_fc" below) of one block. Each sequence's key is c_fc's input at its
 // last prompt token, decided once from the prompt; when the nearest enabled key is within its ε, the key's value
 // replaces c_fc's output at every position of the sequence (fcOutHook), else the model runs unchanged. Editing
 // applies the codebook rules (codebook.ts) to each row, then trains the values of the rows' keys. The parameter
@@ -69,7 +69,7 @@ export class GraceEditor extends KeyedEditor<GraceConfig> {
     const before = { entries: this.codebook.entries.map((e) => ({ ...e })), values: this.values }
     const index = keys.map((q, b) => this.codebook.update(q, edits[b].target, batchId, b).index)
     const added = this.codebook.size - (before.values?.shape[0] ?? 0)
-    const F = this.model.config.nInner
+    const F = this.model.target.outDim
     // Cold values, as GRACE's default: uniform [0, 1).
     const fresh = added > 0 ? tf.randomUniform([added, F], 0, 1, 'float32', this.config.seed * 7919 + batchId) : null
     const grown = tf.tidy(() => tf.variable(before.values && fresh ? tf.concat([before.values, fresh]) : (fresh ?? (before.values as tf.Tensor2D)).clone()) as tf.Variable<tf.Rank.R2>)
@@ -115,7 +115,7 @@ export class GraceEditor extends KeyedEditor<GraceConfig> {
   }
 
   exportState(): Uint8Array {
-    const { nEmbd: D, nInner: F } = this.model.config
+    const { inDim: D, outDim: F } = this.model.target
     const K = this.codebook.size
     const keys = new Float32Array(K * D)
     this.codebook.entries.forEach((e, i) => keys.set(e.key, i * D))
@@ -134,7 +134,7 @@ export class GraceEditor extends KeyedEditor<GraceConfig> {
 
   /** Loads a checked state of the same model (every part is checked before anything is replaced). */
   loadState(s: ParsedState): void {
-    const { nEmbd: D, nInner: F } = this.model.config
+    const { inDim: D, outDim: F } = this.model.target
     if (!s.meta.codebook) throw new StateError('editor state has no codebook')
     const json = JSON.parse(s.meta.codebook) as CodebookJSON
     const K = json.entries.length

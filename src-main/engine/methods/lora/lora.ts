@@ -1,4 +1,4 @@
-// LoRA baseline: y = W₀x + b + (alpha/r)·(x A_l) B_l on c_fc of blocks [first, first + L), one adapter per block
+// LoRA baseline: y = W₀x + b + (alpha/r)·(x A_l) B_l on the target module (model.ts; c_fc on GPT-2) of blocks [first, first + L), one adapter per block
 // shared by every edit and every input (no router, no deferral), trained batch after batch.
 import * as tf from '@tensorflow/tfjs'
 import { placement } from '../../elder/config'
@@ -23,9 +23,9 @@ export class LoraEditor extends HookEditor<LoraConfig> {
     // As ELDER's experts (molora.ts): A ~ U(±1/√r), B = 0, so a fresh adapter changes nothing.
     const bound = 1 / Math.sqrt(r)
     this.A = Array.from({ length: this.L }, (_, l) =>
-      tf.tidy(() => tf.variable(tf.randomUniform([m.nEmbd, r], -bound, bound, 'float32', seed * 1000 + l)))
+      tf.tidy(() => tf.variable(tf.randomUniform([base.model.target.inDim, r], -bound, bound, 'float32', seed * 1000 + l)))
     )
-    this.B = Array.from({ length: this.L }, () => tf.tidy(() => tf.variable(tf.zeros([r, m.nInner]) as tf.Tensor2D)))
+    this.B = Array.from({ length: this.L }, () => tf.tidy(() => tf.variable(tf.zeros([r, base.model.target.outDim]) as tf.Tensor2D)))
     base.model.prepareBackward(this.from)
   }
 

@@ -1,5 +1,5 @@
-// MELO baseline (elder-spec.md §7): one LoRA of rank R = numBlocks · n on c_fc of ELDER's blocks, alpha = R, cut
-// into rank-blocks of n; block b is rank slice [b·n, (b+1)·n), its A and B each scaled by √(R/n). Edits fill the
+// MELO baseline (elder-spec.md §7): one LoRA of rank R = numBlocks · n on the target module (model.ts; c_fc on
+// GPT-2) of ELDER's blocks, alpha = R, cut into rank-blocks of n; block b is rank slice [b·n, (b+1)·n), its A and B each scaled by √(R/n). Edits fill the
 // blocks in turn (editsPerBlock each); the vector database (vecdb.ts) keeps every edit's key with its block, and an
 // input is served by the block of its nearest key in the nearest cluster, or by the base model outside every radius.
 import * as tf from '@tensorflow/tfjs'
@@ -36,9 +36,9 @@ export class MeloEditor extends KeyedEditor<MeloConfig> {
     // Each block is a small LoRA of rank n: A ~ U(±1/√n), B = 0, so a fresh block changes nothing.
     const bound = 1 / Math.sqrt(config.ranksPerBlock)
     this.A = Array.from({ length: L }, (_, l) =>
-      tf.tidy(() => tf.variable(tf.randomUniform([m.nEmbd, R], -bound, bound, 'float32', config.seed * 1000 + l)))
+      tf.tidy(() => tf.variable(tf.randomUniform([base.model.target.inDim, R], -bound, bound, 'float32', config.seed * 1000 + l)))
     )
-    this.B = Array.from({ length: L }, () => tf.tidy(() => tf.variable(tf.zeros([R, m.nInner]) as tf.Tensor2D)))
+    this.B = Array.from({ length: L }, () => tf.tidy(() => tf.variable(tf.zeros([R, base.model.target.outDim]) as tf.Tensor2D)))
     this.vecdb = new VecDb(config.initRadius)
     base.model.prepareBackward(first)
   }
