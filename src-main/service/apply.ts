@@ -8,8 +8,8 @@ import { EngineError } from '../jobs/host'
 import type { ApplyReply } from '../jobs/protocol'
 import type { JobContext, JobOutcome, JobSpec } from '../jobs/queue'
 import {
-  batchEdits, countEditsByStatus, createNextBatch, listBatches, putCodes, recordCheckpoint, setBatchState,
-  type BatchWithEdits
+  batchEdits, countEditsByStatus, createNextBatch, dissolveBatch, listBatches, putCodes, recordCheckpoint, setBatchState,
+  wasApplied, type BatchWithEdits
 } from '../store'
 import { newCheckpointPath, type Ctx } from './context'
 import { ensureLoaded, wantedKey } from './engine-state'
@@ -20,24 +20,41 @@ export interface ApplyPlan {
   batchSize: number
   /** Batches to run, waiting ones included; null = until the queue is empty. */
   batches: number | null
-  /** Replay: run only the waiting batches, cut no new ones. */
-  replayOnly: boolean
+  /**
+   * Replay: exactly these batches (the ones a revert-only queued again), cut no new ones. A batch waiting for any
+   * other reason (a cancel) is not part of the history being replayed and keeps waiting. null: an apply.
+   */
+  replay: ReadonlySet<number> | null
   /** Batches to switch off again once replayed (they were disabled before the rollback that queued them). */
   redisable: ReadonlySet<number>
 }
 
 const waiting = (b: BatchWithEdits): boolean => b.state === 'queued' || b.state === 'interrupted'
 
+/**
+ * A waiting batch that was never applied (cancelled, or interrupted by a crash) and whose size is not the one asked
+ * for now: the analyst changed the batch size since it was cut, so it is cut again (issue 13). A batch waiting for
+ * a replay keeps its edits, since it re-creates history as it was.
+ */
+const recut = (ctx: Ctx, plan: ApplyPlan, b: BatchWithEdits): boolean =>
+  plan.replay === null && b.editIds.length !== plan.batchSize && !wasApplied(ctx.db, b.id)
+
+/** The batches the plan runs before it cuts new ones, in seq order. */
+function pendingBatches(ctx: Ctx, plan: ApplyPlan): BatchWithEdits[] {
+  const all = listBatches(ctx.db, plan.experimentId).filter(waiting)
+  return plan.replay === null ? all : all.filter((b) => plan.replay?.has(b.id))
+}
+
 /** Edits the plan will train, for the progress bar. */
 function plannedEdits(ctx: Ctx, plan: ApplyPlan): number {
-  const pending = listBatches(ctx.db, plan.experimentId).filter(waiting)
+  const pending = pendingBatches(ctx, plan).filter((b) => !recut(ctx, plan, b))
   let budget = plan.batches ?? Infinity
   let total = 0
   for (const b of pending) {
     if (budget-- <= 0) return total
     total += b.editIds.length
   }
-  if (plan.replayOnly) return total
+  if (plan.replay !== null) return total
   const inPending = pending.reduce((a, b) => a + b.editIds.length, 0)
   const unbatched = countEditsByStatus(ctx.db, plan.experimentId).queued - inPending
   return total + Math.min(unbatched, budget * plan.batchSize)
@@ -58,7 +75,7 @@ export function checkLoadable(ctx: Ctx, experimentId: number): void {
 
 export function applyJob(ctx: Ctx, plan: ApplyPlan): JobSpec {
   return {
-    kind: plan.replayOnly ? 'replay' : 'apply',
+    kind: plan.replay !== null ? 'replay' : 'apply',
     experimentId: plan.experimentId,
     editsTotal: plannedEdits(ctx, plan),
     run: (job) => ctx.lock.run(() => runApply(ctx, job, plan))
@@ -70,10 +87,17 @@ export function applyJob(ctx: Ctx, plan: ApplyPlan): JobSpec {
  * state first, so a checkpoint that cannot be loaded (corrupt, missing) refuses the job before a batch is cut and
  * history stays exactly as it was; a batch cut anyway would wait there for a later replay to train it.
  */
-async function nextBatch(ctx: Ctx, plan: ApplyPlan): Promise<BatchWithEdits | null> {
-  const pending = listBatches(ctx.db, plan.experimentId).find(waiting)
-  if (!pending && (plan.replayOnly || countEditsByStatus(ctx.db, plan.experimentId).queued === 0)) return null
+async function nextBatch(ctx: Ctx, job: JobContext, plan: ApplyPlan, notes: string[]): Promise<BatchWithEdits | null> {
+  let pending = pendingBatches(ctx, plan).at(0)
+  if (!pending && (plan.replay !== null || countEditsByStatus(ctx.db, plan.experimentId).queued === 0)) return null
   await ensureLoaded(ctx, plan.experimentId)
+  if (pending && recut(ctx, plan, pending)) {
+    const note = `batch ${pending.seq} (${pending.editIds.length} edit(s), never applied) was cut again to ${plan.batchSize} per batch`
+    dissolveBatch(ctx.db, pending.id, note)
+    job.progress({ message: note }, true)
+    notes.push(note)
+    pending = undefined
+  }
   return pending ?? createNextBatch(ctx.db, plan.experimentId, plan.batchSize)
 }
 
@@ -81,12 +105,14 @@ async function runApply(ctx: Ctx, job: JobContext, plan: ApplyPlan): Promise<Job
   const t0 = performance.now()
   let done = 0
   let applied = 0
+  /** What the analyst should read in the job's last message besides the count (a batch cut again). */
+  const notes: string[] = []
   // Counted again now: the queue may have changed while the job waited its turn.
   let total = plannedEdits(ctx, plan)
   job.progress({ editsTotal: total }, true)
   for (let budget = plan.batches ?? Infinity; budget > 0; budget--) {
     if (job.signal.aborted) return { state: 'cancelled', message: `cancelled after ${applied} batch(es)` }
-    const batch = await nextBatch(ctx, plan)
+    const batch = await nextBatch(ctx, job, plan, notes)
     if (!batch) break
     const r = await trainBatch(ctx, job, plan, batch, (frac) => {
       const elapsed = (performance.now() - t0) / 1000
@@ -99,7 +125,8 @@ async function runApply(ctx: Ctx, job: JobContext, plan: ApplyPlan): Promise<Job
     total = Math.max(total, done)
     job.progress({ editsDone: done, editsTotal: total }, true)
   }
-  return { state: 'done', message: applied === 0 ? 'nothing to apply: the queue is empty' : `${applied} batch(es) applied, ${done} edit(s)` }
+  const summary = applied === 0 ? 'nothing to apply: the queue is empty' : `${applied} batch(es) applied, ${done} edit(s)`
+  return { state: 'done', message: [summary, ...notes].join('; ') }
 }
 
 /** Trains one batch; null when it was applied, else the job's outcome. */

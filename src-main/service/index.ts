@@ -171,7 +171,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     'jobs.apply': ({ experimentId, batchSize, batches }) => {
       mustExperiment(ctx, experimentId)
       checkLoadable(ctx, experimentId)
-      return jobs.enqueue(applyJob(ctx, { experimentId, batchSize, batches, replayOnly: false, redisable: new Set() }))
+      return jobs.enqueue(applyJob(ctx, { experimentId, batchSize, batches, replay: null, redisable: new Set() }))
     },
     'jobs.evaluate': ({ experimentId }) => {
       checkLoadable(ctx, experimentId)

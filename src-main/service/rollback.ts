@@ -116,8 +116,11 @@ export function revertOnly(ctx: Ctx, batchId: number): JobView {
     return r
   })()
   done(ctx, target.experimentId)
-  const redisable = new Set(record.batches.filter((b) => b.id !== target.id && b.from === 'disabled').map((b) => b.id))
-  return ctx.jobs.enqueue(applyJob(ctx, { experimentId: target.experimentId, batchSize: 1, batches: null, replayOnly: true, redisable }))
+  const later = record.batches.filter((b) => b.id !== target.id)
+  const redisable = new Set(later.filter((b) => b.from === 'disabled').map((b) => b.id))
+  // Exactly the batches this rollback took off; one waiting for another reason (cancelled) is not replayed.
+  const replay = new Set(later.map((b) => b.id))
+  return ctx.jobs.enqueue(applyJob(ctx, { experimentId: target.experimentId, batchSize: 1, batches: null, replay, redisable }))
 }
 
 export function setEnabled(ctx: Ctx, batchId: number, enabled: boolean): BatchView[] {

@@ -16,6 +16,9 @@ export {
   BATCH_TRANSITIONS, createNextBatch, setBatchState, markInterruptedBatches, getBatch, listBatches, batchEdits,
   type TransitionInfo
 } from './repos/batches'
+export {
+  wasApplied, dissolveBatch
+} from './repos/batches'
 export { putCodes, listActiveCodes, listBatchCodes, packWords, unpackWords, type CodeInput } from './repos/codes'
 export {
   recordCheckpoint, getCheckpoint, setCheckpointActive, latestActiveCheckpoint, checkpointForBatch, listCheckpoints,

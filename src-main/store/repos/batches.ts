@@ -175,3 +175,30 @@ export function batchEdits(db: Database.Database, batchId: number): Edit[] {
   return (db.prepare(`SELECT e.* FROM batch_edits be JOIN edits e ON e.id = be.edit_id
                       WHERE be.batch_id = ? ORDER BY be.row`).all(batchId) as EditRow[]).map(toEdit)
 }
+
+/**
+ * Whether a batch was ever applied, from its audit events. A waiting batch that was is queued for a replay (a
+ * revert-only put it back): it must re-run exactly as it was. One that never was is only a cut of the queue.
+ */
+export function wasApplied(db: Database.Database, batchId: number): boolean {
+  return db.prepare(`SELECT 1 FROM events WHERE entity = 'batch' AND entity_id = ? AND kind = 'batch.state'
+                     AND json_extract(detail, '$.to') IN ('applied', 'disabled') LIMIT 1`).get(batchId) !== undefined
+}
+
+/**
+ * Gives a waiting batch that was never applied (cancelled or interrupted) back to the queue: the batch row goes and
+ * its edits stay queued and are unbatched again, in their queue positions, ready to be cut to another size. Refused for
+ * any batch whose history matters (applied once, or not waiting).
+ */
+export function dissolveBatch(db: Database.Database, batchId: number, reason: string): void {
+  db.transaction(() => {
+    const b = getBatch(db, batchId)
+    if (!b) throw new StoreError('not_found', `batch ${batchId} does not exist`)
+    if ((b.state !== 'queued' && b.state !== 'interrupted') || wasApplied(db, batchId)) {
+      throw new StoreError('invalid_transition', `batch ${b.seq} (id ${batchId}) is ${b.state}${b.state === 'queued' ? ' for a replay' : ''}; only a waiting batch never applied can be cut again`)
+    }
+    // Its edits are queued already (a waiting batch's edits are); the links go with the row (ON DELETE CASCADE).
+    db.prepare('DELETE FROM batches WHERE id = ?').run(batchId)
+    logEvent(db, 'batch.dissolved', 'batch', batchId, { experimentId: b.experimentId, seq: b.seq, edits: b.editIds, reason })
+  })()
+}
