@@ -96,6 +96,8 @@ export interface JobView {
   loss: number | null
   editsDone: number
   editsTotal: number
+  /** Edits in the running batch (0 between batches): a batch's steps train all of them at once. */
+  batchEdits: number
   etaS: number | null
   message: string | null
   /**

@@ -14,6 +14,7 @@ import {
 import { newCheckpointPath, type Ctx } from './context'
 import { ensureLoaded, wantedKey } from './engine-state'
 import { toServiceError } from './errors'
+import { EtaEstimator } from './eta'
 
 export interface ApplyPlan {
   experimentId: number
@@ -102,7 +103,6 @@ async function nextBatch(ctx: Ctx, job: JobContext, plan: ApplyPlan, notes: stri
 }
 
 async function runApply(ctx: Ctx, job: JobContext, plan: ApplyPlan): Promise<JobOutcome> {
-  const t0 = performance.now()
   let done = 0
   let applied = 0
   /** What the analyst should read in the job's last message besides the count (a batch cut again). */
@@ -110,20 +110,28 @@ async function runApply(ctx: Ctx, job: JobContext, plan: ApplyPlan): Promise<Job
   // Counted again now: the queue may have changed while the job waited its turn.
   let total = plannedEdits(ctx, plan)
   job.progress({ editsTotal: total }, true)
+  const eta = new EtaEstimator(total)
+  /** Seconds spent in finished batches' training (loading the engine is not a step, so it stays out of the mean). */
+  let trainedS = 0
   for (let budget = plan.batches ?? Infinity; budget > 0; budget--) {
     if (job.signal.aborted) return { state: 'cancelled', message: `cancelled after ${applied} batch(es)` }
     const batch = await nextBatch(ctx, job, plan, notes)
     if (!batch) break
-    const r = await trainBatch(ctx, job, plan, batch, (frac) => {
-      const elapsed = (performance.now() - t0) / 1000
-      const progressed = done + frac * batch.editIds.length
-      return progressed > 0 ? (elapsed / progressed) * Math.max(0, total - progressed) : null
+    const t0 = performance.now()
+    let steps = 0
+    const r = await trainBatch(ctx, job, plan, batch, (step, maxSteps) => {
+      steps = step
+      const elapsedS = trainedS + (performance.now() - t0) / 1000
+      return eta.estimate({ elapsedS, step, maxSteps, batchEdits: batch.editIds.length })
     })
     if (r) return r
+    trainedS += (performance.now() - t0) / 1000
+    eta.batchDone(steps, batch.editIds.length)
     applied++
     done += batch.editIds.length
     total = Math.max(total, done)
-    job.progress({ editsDone: done, editsTotal: total }, true)
+    eta.setTotal(total)
+    job.progress({ editsDone: done, editsTotal: total, batchEdits: 0 }, true)
   }
   const summary = applied === 0 ? 'nothing to apply: the queue is empty' : `${applied} batch(es) applied, ${done} edit(s)`
   return { state: 'done', message: [summary, ...notes].join('; ') }
@@ -131,7 +139,7 @@ async function runApply(ctx: Ctx, job: JobContext, plan: ApplyPlan): Promise<Job
 
 /** Trains one batch; null when it was applied, else the job's outcome. */
 async function trainBatch(
-  ctx: Ctx, job: JobContext, plan: ApplyPlan, batch: BatchWithEdits, eta: (frac: number) => number | null
+  ctx: Ctx, job: JobContext, plan: ApplyPlan, batch: BatchWithEdits, eta: (step: number, maxSteps: number) => number | null
 ): Promise<JobOutcome | null> {
   const { db } = ctx
   const edits = batchEdits(db, batch.id)
@@ -140,7 +148,7 @@ async function trainBatch(
     setBatchState(db, batch.id, 'training')
   })()
   changed(ctx, plan.experimentId)
-  job.progress({ step: 0, loss: null, message: `batch ${batch.seq}: ${edits.length} edit(s)` }, true)
+  job.progress({ step: 0, loss: null, batchEdits: edits.length, message: `batch ${batch.seq}: ${edits.length} edit(s)` }, true)
   const cp = newCheckpointPath(ctx, plan.experimentId, batch.id)
   let reply: ApplyReply
   try {
@@ -149,7 +157,7 @@ async function trainBatch(
       { batchId: batch.id, edits: edits.map((e) => ({ prompt: e.prompt, target: e.target })), checkpointFile: cp.abs },
       {
         signal: job.signal,
-        onProgress: (p) => job.progress({ step: p.step, maxSteps: p.maxSteps, loss: p.loss, etaS: eta(p.step / Math.max(1, p.maxSteps)) })
+        onProgress: (p) => job.progress({ step: p.step, maxSteps: p.maxSteps, loss: p.loss, etaS: eta(p.step, p.maxSteps) })
       }
     )
   } catch (e) {

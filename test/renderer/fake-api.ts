@@ -44,7 +44,7 @@ export function editView(id: number, over: Partial<EditView> = {}): EditView {
 }
 
 export function jobView(over: Partial<JobView> = {}): JobView {
-  return { id: 1, kind: 'apply', experimentId: 1, state: 'running', step: 0, maxSteps: 50, loss: null, editsDone: 0, editsTotal: 1, etaS: null, message: null, errorCode: null, ...over }
+  return { id: 1, kind: 'apply', experimentId: 1, state: 'running', step: 0, maxSteps: 50, loss: null, editsDone: 0, editsTotal: 1, batchEdits: 1, etaS: null, message: null, errorCode: null, ...over }
 }
 
 export function batchView(id: number, over: Partial<BatchView> = {}): BatchView {
