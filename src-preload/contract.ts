@@ -140,6 +140,15 @@ export interface ImportReport {
   zsreTarget?: string
 }
 
+/** What "Undo last rollback" would undo, or why it cannot now. */
+export interface UndoView {
+  /** The rollback Undo would take back; null when there is none. */
+  op: 'revertTo' | 'revertOnly' | 'disable' | 'enable' | null
+  seq: number | null
+  /** Why Undo cannot run now ("no rollback to undo", "batch 4 was applied after it; …"); null when it can. */
+  blocked: string | null
+}
+
 export interface MetricPointView {
   batchId: number | null
   editCount: number
@@ -256,6 +265,7 @@ export const contract = {
   'rollback.disable': { req: z.object({ batchId: id }).strict(), res: {} as BatchView[] },
   'rollback.enable': { req: z.object({ batchId: id }).strict(), res: {} as BatchView[] },
   'rollback.undo': { req: z.object({ experimentId: id }).strict(), res: {} as BatchView[] },
+  'rollback.undoable': { req: z.object({ experimentId: id }).strict(), res: {} as UndoView },
   'metrics.series': {
     req: z.object({ experimentIds: z.array(id).min(1).max(20), names: z.array(text(100)).min(1).max(50) }).strict(),
     res: {} as Record<string, Record<string, MetricPointView[]>>

@@ -22,7 +22,7 @@ import { Lock, type Ctx } from './context'
 import { fail, toServiceError } from './errors'
 import { evaluateJob } from './evaluate'
 import { probe } from './probe'
-import { revertOnly, revertTo, setEnabled, undo } from './rollback'
+import { revertOnly, revertTo, setEnabled, undo, undoable } from './rollback'
 import {
   exportAdapter, exportEdits, exportMetrics, importAdapter, importEdits, importEditsFromPath, mustExperiment, previewImport
 } from './transfer'
@@ -185,6 +185,10 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     'rollback.disable': ({ batchId }) => setEnabled(ctx, batchId, false),
     'rollback.enable': ({ batchId }) => setEnabled(ctx, batchId, true),
     'rollback.undo': ({ experimentId }) => undo(ctx, experimentId),
+    'rollback.undoable': ({ experimentId }) => {
+      mustExperiment(ctx, experimentId)
+      return undoable(ctx, experimentId)
+    },
     'metrics.series': ({ experimentIds, names }) => {
       const out: Res<'metrics.series'> = {}
       for (const id of experimentIds) {

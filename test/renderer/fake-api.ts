@@ -3,7 +3,7 @@
 // the service: a queue, batches, one job, probes that answer an applied edit's target.
 import {
   METHODS, type BatchView, type EditView, type ElderApi, type ImportReport, type JobView, type Method, type ProbeResult,
-  type Req, type Result, type ServiceError, type StatusView, type WorkspaceEvent
+  type Req, type Result, type ServiceError, type StatusView, type UndoView, type WorkspaceEvent
 } from '../../src-preload/contract'
 
 export interface FakeState {
@@ -11,6 +11,8 @@ export interface FakeState {
   batches: BatchView[]
   job: JobView | null
   status: StatusView
+  /** What rollback.undoable answers; rollback.undo takes it back to "nothing to undo". */
+  undo: UndoView
 }
 
 export interface FakeApi {
@@ -92,7 +94,8 @@ export function fakeApi(opts: { edits?: number } = {}): FakeApi {
     edits: Array.from({ length: opts.edits ?? 0 }, (_, i) => editView(i + 1)),
     batches: [],
     job: null,
-    status: structuredClone(STATUS)
+    status: structuredClone(STATUS),
+    undo: { op: null, seq: null, blocked: 'no rollback to undo' }
   }
   const calls: FakeApi['calls'] = []
   const failures = new Map<Method, ServiceError>()
@@ -180,6 +183,12 @@ export function fakeApi(opts: { edits?: number } = {}): FakeApi {
       const b = state.batches.find((x) => x.id === r.batchId)
       if (!b) return notFound(`batch #${r.batchId}`)
       b.state = 'applied'
+      return ok(state.batches)
+    },
+    'rollback.undoable': () => ok(state.undo),
+    'rollback.undo': () => {
+      if (state.undo.blocked !== null) return { ok: false, error: { code: 'conflict', message: `cannot undo: ${state.undo.blocked}` } }
+      state.undo = { op: null, seq: null, blocked: 'no rollback to undo' }
       return ok(state.batches)
     },
     'rollback.revertOnly': () => {

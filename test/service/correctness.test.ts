@@ -29,7 +29,13 @@ async function applyThenCancel(batchSize: number): Promise<JobView> {
   return end
 }
 
+const undoable = async () => ok(await ws.svc['rollback.undoable']({ experimentId: ws.exp.id }))
+
 describe('cancel, revert only, undo (issue 13 bug 1)', () => {
+  it('with nothing to undo, rollback.undoable says so before the analyst tries (bug 8)', async () => {
+    expect(await undoable()).toEqual({ op: null, seq: null, blocked: 'no rollback to undo' })
+  })
+
   it('a replay leaves the cancelled batch waiting, and the revert-only can then be undone', async () => {
     for (let i = 0; i < 3; i++) expect((await applyAndWait(ws.svc, ws.exp.id, 1, 1)).state).toBe('done')
     const cancelled = await applyThenCancel(2)
@@ -43,8 +49,10 @@ describe('cancel, revert only, undo (issue 13 bug 1)', () => {
     expect(end).toMatchObject({ state: 'done', message: '1 batch(es) applied, 1 edit(s)', editsDone: 1 })
     expect(await batches()).toEqual([[1, 'applied', 1], [2, 'rolled_back', 1], [3, 'applied', 1], [4, 'queued', 2]])
 
+    expect(await undoable()).toEqual({ op: 'revertOnly', seq: 2, blocked: null })
     ok(await ws.svc['rollback.undo']({ experimentId: ws.exp.id }))
     expect(await batches()).toEqual([[1, 'applied', 1], [2, 'applied', 1], [3, 'applied', 1], [4, 'queued', 2]])
+    expect((await undoable()).blocked).toBe('no rollback to undo')
   })
 })
 

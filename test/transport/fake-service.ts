@@ -61,6 +61,7 @@ export const VALID: Record<Method, unknown> = {
   'rollback.disable': { batchId: 1 },
   'rollback.enable': { batchId: 1 },
   'rollback.undo': { experimentId: 1 },
+  'rollback.undoable': { experimentId: 1 },
   'metrics.series': { experimentIds: [1], names: ['reliability'] },
   'export.edits': { experimentId: 1 },
   'export.metrics': { experimentId: 1 },
