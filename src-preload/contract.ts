@@ -137,6 +137,11 @@ export interface ImportReport {
   omittedErrors: number
   /** Set by edits.import (not by the preview). */
   imported?: number
+  /**
+   * Set by the preview when the file as a whole cannot be imported (unknown format, bad CSV header, no record): the
+   * file, and the line and field where that shows, so the dialog can say it (edits.import refuses it as an error).
+   */
+  refused?: { file: string; line: number | null; field: string | null; message: string }
   zsreTarget?: string
 }
 

@@ -78,3 +78,43 @@ describe('a cancelled batch and the batch size (issue 13 bug 5)', () => {
     expect(await batches()).toEqual([[1, 'applied', 1], [2, 'applied', 1], [3, 'rolled_back', 1], [4, 'applied', 1], [5, 'applied', 2]])
   })
 })
+
+describe('import refusals and CSV rows (issue 13 bug 7)', () => {
+  const preview = async (name: string, content: string | Buffer) =>
+    ok(await ws.svc['edits.importPreview']({ file: { name, bytes: Buffer.from(content).toString('base64') } }))
+
+  it('a file in an unknown format comes back as a refusal naming the file, line and field, not as a request error', async () => {
+    expect(await preview('foo.json', '{"foo":1}')).toEqual({
+      format: 'unknown', total: 0, good: 0, errors: [], omittedErrors: 0,
+      refused: {
+        file: 'foo.json', line: 1, field: 'foo',
+        message: 'no record has a known set of fields (zsRE MEND/EasyEdit, CounterFact EasyEdit/ROME, or prompt+target); the first has keys "foo"'
+      }
+    })
+    expect((await preview('edits.csv', 'prompt,answer\nA is,B\n')).refused).toMatchObject({ file: 'edits.csv', line: 1, field: 'target' })
+    // Importing it for real is still refused as a request error (the CLI exits 2 on it).
+    const r = await ws.svc['edits.import']({ experimentId: ws.exp.id, file: { name: 'foo.json', content: '{"foo":1}' } })
+    expect(r).toMatchObject({ ok: false, error: { code: 'invalid_request' } })
+  })
+
+  it('a CSV row with 1 or 4 fields under a 3-field header is a field-count error; quoting, line breaks and a BOM are read', async () => {
+    const csv = '\uFEFFprompt,target,subject\n"The motto of ""Velmora"" is","Rise,\nagain",Velmora\nonlyone\nx,y,z,w\nThe capital of Hoza is,Brelo,Hoza'
+    const r = await preview('rows.csv', csv)
+    expect(r).toMatchObject({ format: 'csv', total: 4, good: 1 })
+    expect(r.errors).toEqual([
+      { line: 4, field: null, message: 'the row has 1 field; the header has 3' },
+      { line: 5, field: null, message: 'the row has 4 fields; the header has 3' },
+      { line: 6, field: null, message: 'the last row has no line break after it, unlike the rows before it: the file may be cut short (if the row is whole, end it with a line break)' }
+    ])
+    const done = ok(await ws.svc['edits.import']({ experimentId: ws.exp.id, file: { name: 'rows.csv', content: csv } }))
+    expect(done.imported).toBe(1)
+    const rows = ok(await ws.svc['edits.list']({ experimentId: ws.exp.id, status: 'queued' })).rows
+    expect(rows.at(-1)).toMatchObject({ prompt: 'The motto of "Velmora" is', target: 'Rise,\nagain', subject: 'Velmora', sourceFile: 'rows.csv', sourceLine: 2 })
+  })
+
+  it('a stray quote is named on its line and the rows after it are kept', async () => {
+    const r = await preview('stray.csv', 'prompt,target\nA "b is,c\nD is,e\nF is,g\n')
+    expect(r.errors).toEqual([{ line: 2, field: 'prompt', message: 'a quote inside an unquoted field (quote the field and double the quote)' }])
+    expect(r.good).toBe(2)
+  })
+})
