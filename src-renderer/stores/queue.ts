@@ -2,7 +2,7 @@
 // it can hold tens of thousands of rows; add / update / delete, import, and starting apply jobs.
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef, watch } from 'vue'
-import type { EditInput, EditStatus, EditView, ImportReport } from '../../src-preload/contract'
+import type { EditInput, EditStatus, EditView, ImportReport, Result } from '../../src-preload/contract'
 import { EDIT_STATUSES } from '../../src-preload/contract'
 import { useApi } from '../api'
 import { coalesce } from '../coalesce'
@@ -25,6 +25,15 @@ function storedBatchSize(): number {
   const n = Number(globalThis.localStorage?.getItem(BATCH_SIZE_KEY))
   // elder-spec §9: one edit per batch by default.
   return Number.isInteger(n) && n >= 1 && n <= 10_000 ? n : 1
+}
+
+/** A call's Result, with a rejected call (a broken connection) as an error too. */
+async function settle<T>(call: Promise<Result<T>>): Promise<Result<T>> {
+  try {
+    return await call
+  } catch (e) {
+    return { ok: false, error: { code: 'io', message: e instanceof Error ? e.message : String(e) } }
+  }
 }
 
 export const useQueueStore = defineStore('queue', () => {
@@ -111,16 +120,17 @@ export const useQueueStore = defineStore('queue', () => {
     return r !== undefined
   }
 
-  async function preview(file: ImportFile, zsreTarget?: 'alt' | 'answers'): Promise<ImportReport | undefined> {
-    return notices.guard(`Could not read ${file.name}`, api['edits.importPreview']({ file, zsreTarget }))
+  /** The import dialog shows a refusal itself (file, line, field), so these answer the Result, not a toast. */
+  async function preview(file: ImportFile, zsreTarget?: 'alt' | 'answers'): Promise<Result<ImportReport>> {
+    return settle(api['edits.importPreview']({ file, zsreTarget }))
   }
 
-  async function importFile(file: ImportFile, zsreTarget?: 'alt' | 'answers'): Promise<ImportReport | undefined> {
-    const experimentId = requireExperiment()
-    if (experimentId === null) return undefined
-    const report = await notices.guard(`Could not import ${file.name}`, api['edits.import']({ experimentId, file, zsreTarget }))
-    if (report) await load()
-    return report
+  async function importFile(file: ImportFile, zsreTarget?: 'alt' | 'answers'): Promise<Result<ImportReport>> {
+    const experimentId = statusStore.experimentId
+    if (experimentId === null) return { ok: false, error: { code: 'not_found', message: 'the workspace has no current experiment' } }
+    const r = await settle(api['edits.import']({ experimentId, file, zsreTarget }))
+    if (r.ok) await load()
+    return r
   }
 
   /** Starts an apply job over the next `batches` batches (null: until the queue is empty). */

@@ -5,10 +5,12 @@ import { flushPromises } from '@vue/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import ErrorToast from '../../src-renderer/components/ErrorToast.vue'
 import HistoryTimeline from '../../src-renderer/components/HistoryTimeline.vue'
+import ImportDialog from '../../src-renderer/components/ImportDialog.vue'
 import JobBar from '../../src-renderer/components/JobBar.vue'
 import { useJobsStore } from '../../src-renderer/stores/jobs'
 import { useStatusStore } from '../../src-renderer/stores/status'
-import { batchView, fakeApi, jobView } from './fake-api'
+import type { ImportReport } from '../../src-preload/contract'
+import { batchView, fakeApi, jobView, type FakeApi } from './fake-api'
 import { mountWith } from './setup'
 
 afterEach(() => {
@@ -73,5 +75,51 @@ describe('Undo last rollback (bug 8, and its confirmation)', () => {
     const undo = w.get('[data-test=rollback-undo]')
     expect(undo.attributes('disabled')).toBeDefined()
     expect(undo.attributes('title')).toBe('Cannot undo “revert to before” of batch 2: batch 3 was applied after it; revert that batch first')
+  })
+})
+
+describe('ImportDialog refusals (bug 7)', () => {
+  /** Mounts the dialog with a toast area, the preview answering `report`, and picks a file named `name`. */
+  async function pick(name: string, report: ImportReport | null, fake: FakeApi = fakeApi()) {
+    if (report) {
+      fake.api['edits.importPreview'] = async (req) => {
+        fake.calls.push({ method: 'edits.importPreview', req })
+        return { ok: true, value: report }
+      }
+    }
+    const w = await mountWith({ components: { ImportDialog, ErrorToast }, template: '<ImportDialog /><ErrorToast />' }, fake)
+    await useStatusStore().refresh()
+    const input = w.get('[data-test=import-file]')
+    Object.defineProperty(input.element, 'files', { value: [new File(['{"foo":1}'], name)] })
+    await input.trigger('change')
+    await flushPromises()
+    return { fake, w }
+  }
+
+  it('an unknown format is shown in the dialog with the file, line and field; nothing to import, no corner toast', async () => {
+    const { w } = await pick('foo.json', {
+      format: 'unknown', total: 0, good: 0, errors: [], omittedErrors: 0,
+      refused: { file: 'foo.json', line: 1, field: 'foo', message: 'no record has a known set of fields; the first has keys "foo"' }
+    })
+    const refused = w.get('[data-test=import-refused]')
+    expect(refused.text()).toContain('foo.json cannot be imported')
+    expect(refused.findAll('td').map((td) => td.text())).toEqual(['1', 'foo', 'no record has a known set of fields; the first has keys "foo"'])
+    expect(w.get('[data-test=import-confirm]').text()).toBe('Nothing to import')
+    expect(w.get('[data-test=import-confirm]').attributes('disabled')).toBeDefined()
+    expect(w.find('[data-test=notice]').exists()).toBe(false)
+  })
+
+  it('a request the workbench refuses is shown in the dialog too, naming the file', async () => {
+    const fake = fakeApi()
+    fake.failNext('edits.importPreview', { code: 'invalid_request', message: 'edits.importPreview: file.bytes: expected the file as base64' })
+    const { w } = await pick('odd.jsonl', null, fake)
+    expect(w.get('[data-test=import-refused]').text()).toContain('odd.jsonl cannot be read: edits.importPreview: file.bytes: expected the file as base64')
+    expect(w.find('[data-test=notice]').exists()).toBe(false)
+  })
+
+  it('the summary names the file and counts in the singular: 1 record, 1 good edit', async () => {
+    const { w } = await pick('one.jsonl', { format: 'jsonl', total: 1, good: 1, errors: [], omittedErrors: 0 })
+    expect(w.get('[data-test=import-summary]').text()).toMatch(/^one\.jsonl\s*1 record \(jsonl\)\s*1 good\s*0 with errors$/)
+    expect(w.get('[data-test=import-confirm]').text()).toBe('Import 1 good edit')
   })
 })
