@@ -43,6 +43,9 @@ export interface EditView {
   sourceLine: number | null
   status: EditStatus
   batchId: number | null
+  /** The batch's number as history shows it, and its state: a queued edit in a training batch is locked. */
+  batchSeq: number | null
+  batchState: BatchState | null
 }
 
 export interface BatchView {

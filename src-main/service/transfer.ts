@@ -92,10 +92,9 @@ function editRecord(e: Edit): AdapterEdit {
 export function exportEdits(ctx: Ctx, experimentId: number): { name: string; content: string } {
   const exp = mustExperiment(ctx, experimentId)
   const batchOf = batchOfEdits(ctx.db, experimentId)
-  const batches = new Map(listBatches(ctx.db, experimentId).map((b) => [b.id, b]))
   const lines: string[] = []
   for (const e of allEdits(ctx, experimentId)) {
-    const b = batches.get(batchOf.get(e.id) ?? -1)
+    const b = batchOf.get(e.id)
     lines.push(JSON.stringify({ ...editRecord(e), status: e.status, batch: b ? { seq: b.seq, state: b.state } : null }))
   }
   return { name: `${safeName(exp.name)}-edits.jsonl`, content: lines.map((l) => `${l}\n`).join('') }

@@ -3,6 +3,7 @@
 // undo, the import dialog's refusals, selection and confirmations. Components against the in-memory ElderApi.
 import { flushPromises } from '@vue/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
+import EditQueue from '../../src-renderer/components/EditQueue.vue'
 import ErrorToast from '../../src-renderer/components/ErrorToast.vue'
 import HistoryTimeline from '../../src-renderer/components/HistoryTimeline.vue'
 import ImportDialog from '../../src-renderer/components/ImportDialog.vue'
@@ -121,5 +122,43 @@ describe('ImportDialog refusals (bug 7)', () => {
     const { w } = await pick('one.jsonl', { format: 'jsonl', total: 1, good: 1, errors: [], omittedErrors: 0 })
     expect(w.get('[data-test=import-summary]').text()).toMatch(/^one\.jsonl\s*1 record \(jsonl\)\s*1 good\s*0 with errors$/)
     expect(w.get('[data-test=import-confirm]').text()).toBe('Import 1 good edit')
+  })
+})
+
+describe('rows of a training batch (bug 2)', () => {
+  it('show Training, with Edit and Delete locked, and an open editor closes when its row is claimed', async () => {
+    const fake = fakeApi({ edits: 3 })
+    const w = await mountWith(EditQueue, fake)
+    await useStatusStore().refresh()
+    await flushPromises()
+    const rows = () => w.findAll('[data-test=edit-row]')
+    await rows()[1].get('[data-test=edit-edit]').trigger('click')
+    expect(w.find('[data-test=edit-target]').exists()).toBe(true)
+
+    for (const e of fake.state.edits.slice(0, 2)) Object.assign(e, { batchId: 9, batchSeq: 4, batchState: 'training' })
+    fake.emit({ type: 'batches.changed', experimentId: 1 })
+    await flushPromises()
+    const [first, second, third] = rows()
+    expect(first.get('.c-status').text()).toBe('Training')
+    expect(first.get('[data-test=edit-edit]').attributes('disabled')).toBeDefined()
+    expect(first.get('[data-test=edit-delete]').attributes('disabled')).toBeDefined()
+    expect(first.get('[data-test=edit-edit]').attributes('title')).toBe('In batch 4, training: it can no longer change')
+    expect(first.get('.c-batch').text()).toBe('4')
+    expect(second.get('.c-status').text()).toBe('Training')
+    expect(w.find('[data-test=edit-target]').exists()).toBe(false)
+    expect(third.get('.c-status').text()).toBe('Queued')
+    expect(third.get('[data-test=edit-edit]').attributes('disabled')).toBeUndefined()
+  })
+
+  it('a queued row waiting in a cancelled batch is locked too (the workbench refuses changes to batched edits)', async () => {
+    const fake = fakeApi({ edits: 1 })
+    Object.assign(fake.state.edits[0], { batchId: 2, batchSeq: 2, batchState: 'queued' })
+    const w = await mountWith(EditQueue, fake)
+    await useStatusStore().refresh()
+    await flushPromises()
+    const row = w.get('[data-test=edit-row]')
+    expect(row.get('.c-status').text()).toBe('Queued')
+    expect(row.get('[data-test=edit-edit]').attributes('disabled')).toBeDefined()
+    expect(row.get('[data-test=edit-edit]').attributes('title')).toBe('In batch 2, waiting to run: it can no longer change')
   })
 })

@@ -41,6 +41,8 @@ export function editView(id: number, over: Partial<EditView> = {}): EditView {
     sourceLine: null,
     status: 'queued',
     batchId: null,
+    batchSeq: null,
+    batchState: null,
     ...over
   }
 }

@@ -118,3 +118,23 @@ describe('import refusals and CSV rows (issue 13 bug 7)', () => {
     expect(r.good).toBe(2)
   })
 })
+
+describe('rows of a training batch (issue 13 bug 2)', () => {
+  it('edits.list names each row\'s batch by seq and state: training while it trains, then applied', async () => {
+    const { ids } = ok(await ws.svc['edits.add']({ experimentId: ws.exp.id, edits: [{ prompt: 'The river of Hoza is the', target: 'Velm' }] }))
+    const job = ok(await ws.svc['jobs.apply']({ experimentId: ws.exp.id, batchSize: 10, batches: 1 }))
+    let during: unknown = null
+    const off = ws.svc.onEvent((e) => {
+      if (during === null && e.type === 'job.progress' && e.job.id === job.id && e.job.step >= 1) {
+        during = ws.svc['edits.list']({ experimentId: ws.exp.id, status: 'queued' }).then((r) => ok(r).rows.find((x) => x.id === ids[0]))
+      }
+    })
+    await ws.svc.waitForJob(job.id)
+    off()
+    expect(await during).toMatchObject({ status: 'queued', batchSeq: 6, batchState: 'training' })
+    const after = ok(await ws.svc['edits.list']({ experimentId: ws.exp.id })).rows.find((x) => x.id === ids[0])
+    expect(after).toMatchObject({ status: 'applied', batchSeq: 6, batchState: 'applied' })
+    // Batch 6 took every queued edit: the one imported from rows.csv too.
+    expect(ok(await ws.svc['edits.list']({ experimentId: ws.exp.id, status: 'queued' })).total).toBe(0)
+  })
+})
