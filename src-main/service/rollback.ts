@@ -115,12 +115,15 @@ export function revertOnly(ctx: Ctx, batchId: number): JobView {
     log(ctx.db, target.experimentId, r)
     return r
   })()
-  done(ctx, target.experimentId)
   const later = record.batches.filter((b) => b.id !== target.id)
   const redisable = new Set(later.filter((b) => b.from === 'disabled').map((b) => b.id))
   // Exactly the batches this rollback took off; one waiting for another reason (cancelled) is not replayed.
   const replay = new Set(later.map((b) => b.id))
-  return ctx.jobs.enqueue(applyJob(ctx, { experimentId: target.experimentId, batchSize: 1, batches: null, replay, redisable }))
+  const job = ctx.jobs.enqueue(applyJob(ctx, { experimentId: target.experimentId, batchSize: 1, batches: null, replay, redisable }))
+  // Announced after the job, so a window hears that a job holds the engine before it hears the batches changed
+  // (and does not re-probe into it: issue 13 bug 6).
+  done(ctx, target.experimentId)
+  return job
 }
 
 export function setEnabled(ctx: Ctx, batchId: number, enabled: boolean): BatchView[] {

@@ -7,6 +7,7 @@ import EditQueue from '../../src-renderer/components/EditQueue.vue'
 import ErrorToast from '../../src-renderer/components/ErrorToast.vue'
 import HistoryTimeline from '../../src-renderer/components/HistoryTimeline.vue'
 import ImportDialog from '../../src-renderer/components/ImportDialog.vue'
+import ProbePanel from '../../src-renderer/components/ProbePanel.vue'
 import JobBar from '../../src-renderer/components/JobBar.vue'
 import { useJobsStore } from '../../src-renderer/stores/jobs'
 import { useStatusStore } from '../../src-renderer/stores/status'
@@ -160,5 +161,34 @@ describe('rows of a training batch (bug 2)', () => {
     expect(row.get('.c-status').text()).toBe('Queued')
     expect(row.get('[data-test=edit-edit]').attributes('disabled')).toBeDefined()
     expect(row.get('[data-test=edit-edit]').attributes('title')).toBe('In batch 2, waiting to run: it can no longer change')
+  })
+})
+
+describe('the probe during a rollback job (bug 6)', () => {
+  it('does not re-probe into a busy engine: no error, and the answer is refreshed when the job ends', async () => {
+    const fake = fakeApi({ edits: 1 })
+    fake.state.edits[0].status = 'applied'
+    const w = await mountWith({ components: { ProbePanel, ErrorToast }, template: '<ProbePanel /><ErrorToast />' }, fake)
+    await useStatusStore().refresh()
+    await w.get('[data-test=probe-prompt]').setValue(fake.state.edits[0].prompt)
+    await w.get('[data-test=probe-run]').trigger('click')
+    await flushPromises()
+    expect(w.get('[data-test=probe-edited]').text()).toBe('City1')
+    const before = fake.callsOf('probe').length
+
+    // Revert only: the batches change, then the replay job holds the engine.
+    fake.state.edits[0].status = 'rolled_back'
+    fake.failNext('probe', { code: 'busy', message: 'job 2 (replay) is using the engine; probe when it finishes or cancel it' })
+    fake.emit({ type: 'batches.changed', experimentId: 1 })
+    fake.emit({ type: 'job.progress', job: jobView({ id: 2, kind: 'replay', state: 'queued' }) })
+    await flushPromises()
+    expect(w.find('[data-test=notice]').exists()).toBe(false)
+    expect(w.get('[data-test=probe-edited]').text()).toBe('City1')
+
+    fake.emit({ type: 'job.finished', job: jobView({ id: 2, kind: 'replay', state: 'done' }) })
+    await flushPromises()
+    expect(fake.callsOf('probe').length).toBeGreaterThan(before)
+    expect(w.get('[data-test=probe-edited]').text()).toBe('Oldtown')
+    expect(w.find('[data-test=notice]').exists()).toBe(false)
   })
 })
