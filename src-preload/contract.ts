@@ -59,6 +59,10 @@ export interface BatchView {
   wallMs: number | null
   error: string | null
   edits: Array<{ id: number; prompt: string; target: string }>
+  /** The last training step's loss, once applied (null before, and for batches applied before schema 50). */
+  finalLoss: number | null
+  /** The latest value of each metric an evaluation measured right after this batch (empty until one ran). */
+  metrics: Array<{ name: string; value: number; editCount: number }>
 }
 
 export interface ModelView {

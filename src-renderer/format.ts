@@ -22,6 +22,14 @@ export function clock(epochMs: number | null, now = Date.now()): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time.slice(0, 5)}`
 }
 
+/** Epoch ms → local "YYYY-MM-DD HH:MM:SS", always with the date (the history spans days). */
+export function dateTime(epochMs: number | null): string {
+  if (epochMs === null) return '—'
+  const d = new Date(epochMs)
+  const pad = (n: number): string => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+}
+
 export const loss = (value: number | null): string => (value === null ? '—' : value < 0.001 ? value.toExponential(2) : value.toFixed(4))
 
 export const percent = (p: number): string => `${(p * 100).toFixed(p < 0.1 ? 1 : 0)}%`

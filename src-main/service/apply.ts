@@ -174,7 +174,8 @@ async function trainBatch(
           editId: e.id, code: Uint32Array.from(reply.codes[i]), preset: Uint32Array.from(reply.presets[i])
         })))
       }
-      setBatchState(db, batch.id, 'applied', { steps: reply.steps, wallMs: reply.wallMs })
+      const finalLoss = reply.finalLoss !== null && Number.isFinite(reply.finalLoss) ? reply.finalLoss : undefined
+      setBatchState(db, batch.id, 'applied', { steps: reply.steps, wallMs: reply.wallMs, finalLoss })
       if (plan.redisable.has(batch.id)) setBatchState(db, batch.id, 'disabled', { reason: 'replayed; it was disabled before the rollback' })
       return row
     })()

@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3'
 import { parseMethodConfig } from '../engine/methods/configs'
 import type { BatchState, BatchView, EditView, ExperimentView, ModelView } from '../../src-preload/contract'
 import {
-  countEditsByStatus, getEdit, listBatches, type BatchWithEdits, type Edit, type Experiment, type Model
+  countEditsByStatus, getEdit, latestMetricsByBatch, listBatches, type BatchWithEdits, type Edit, type Experiment, type Model
 } from '../store'
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0)
@@ -39,19 +39,21 @@ export function editView(e: Edit, batch: EditBatch | null): EditView {
   }
 }
 
-export function batchView(db: Database.Database, b: BatchWithEdits): BatchView {
+export function batchView(db: Database.Database, b: BatchWithEdits, metrics: BatchView['metrics'] = []): BatchView {
   return {
     id: b.id, seq: b.seq, state: b.state, createdAt: b.createdAt, startedAt: b.startedAt, finishedAt: b.finishedAt,
     steps: b.steps, wallMs: b.wallMs, error: b.error,
     edits: b.editIds.map((id) => {
       const e = getEdit(db, id)
       return { id, prompt: e?.prompt ?? '', target: e?.target ?? '' }
-    })
+    }),
+    finalLoss: b.finalLoss, metrics
   }
 }
 
 export function batchViews(db: Database.Database, experimentId: number): BatchView[] {
-  return listBatches(db, experimentId).map((b) => batchView(db, b))
+  const metrics = latestMetricsByBatch(db, experimentId)
+  return listBatches(db, experimentId).map((b) => batchView(db, b, metrics.get(b.id)))
 }
 
 /** edit id → its batch, for an experiment's batched edits. */

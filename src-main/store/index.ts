@@ -25,4 +25,5 @@ export {
   type CheckpointInput
 } from './repos/checkpoints'
 export { appendMetrics, metricSeries, metricNames, type MetricInput } from './repos/metrics'
+export { latestMetricsByBatch } from './repos/metrics'
 export { listRecentEvents, logEvent, type EventQuery } from './repos/events'

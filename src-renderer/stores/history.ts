@@ -102,7 +102,8 @@ export const useHistoryStore = defineStore('history', () => {
   }
 
   api.onEvent((e) => {
-    if (e.type === 'batches.changed' && e.experimentId === statusStore.experimentId) void load()
+    // metrics.changed: an evaluation put its results on the newest batch's card.
+    if ((e.type === 'batches.changed' || e.type === 'metrics.changed') && e.experimentId === statusStore.experimentId) void load()
     if (e.type === 'job.finished') {
       if (pending.value?.jobId === e.job.id) pending.value = null
       void load()

@@ -192,3 +192,27 @@ describe('the probe during a rollback job (bug 6)', () => {
     expect(w.find('[data-test=notice]').exists()).toBe(false)
   })
 })
+
+describe('history with dates and results', () => {
+  it('each batch shows its date and time, steps, final loss, its edits and, once evaluated, its metrics', async () => {
+    const fake = fakeApi()
+    fake.state.batches = [
+      batchView(1, { finalLoss: 0.0123, steps: 14, edits: [{ id: 1, prompt: 'The capital of Velmora is', target: 'Brelo' }] }),
+      batchView(2, {
+        finalLoss: 0.5, edits: [{ id: 2, prompt: 'A is in', target: 'B' }],
+        metrics: [{ name: 'generalization', value: 0.875, editCount: 2 }, { name: 'reliability', value: 1, editCount: 2 }]
+      })
+    ]
+    const w = await mountWith(HistoryTimeline, fake)
+    await useStatusStore().refresh()
+    await flushPromises()
+    const [second, first] = w.findAll('[data-test=batch]')
+    expect(first.get('[data-test=batch-when]').text()).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/)
+    expect(first.get('[data-test=batch-loss]').text()).toBe('0.0123')
+    expect(first.get('[data-test=batch-steps]').text()).toBe('14')
+    expect(first.find('[data-test=batch-metrics]').exists()).toBe(false)
+    expect(second.get('[data-test=batch-metrics]').text()).toBe('After 2 edits: generalization 87.5% · reliability 100.0%')
+    await first.get('.toggle').trigger('click')
+    expect(first.get('.edits').text()).toContain('The capital of Velmora is → Brelo')
+  })
+})

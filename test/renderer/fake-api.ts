@@ -52,7 +52,7 @@ export function jobView(over: Partial<JobView> = {}): JobView {
 }
 
 export function batchView(id: number, over: Partial<BatchView> = {}): BatchView {
-  return { id, seq: id, state: 'applied', createdAt: 1_700_000_000_000, startedAt: 1_700_000_001_000, finishedAt: 1_700_000_004_000, steps: 12, wallMs: 3000, error: null, edits: [], ...over }
+  return { id, seq: id, state: 'applied', createdAt: 1_700_000_000_000, startedAt: 1_700_000_001_000, finishedAt: 1_700_000_004_000, steps: 12, wallMs: 3000, error: null, edits: [], finalLoss: null, metrics: [], ...over }
 }
 
 const STATUS: StatusView = {

@@ -138,3 +138,20 @@ describe('rows of a training batch (issue 13 bug 2)', () => {
     expect(ok(await ws.svc['edits.list']({ experimentId: ws.exp.id, status: 'queued' })).total).toBe(0)
   })
 })
+
+describe('history with results (issue 13)', () => {
+  it('an applied batch carries its final loss; after an evaluation, the newest batch carries the metrics', async () => {
+    const list = ok(await ws.svc['batches.list']({ experimentId: ws.exp.id }))
+    const last = list.at(-1)!
+    expect(last).toMatchObject({ seq: 6, state: 'applied', metrics: [] })
+    expect(last.finalLoss).toBeGreaterThanOrEqual(0)
+    expect(last.finalLoss).toBeLessThan(5)
+    expect(last.startedAt).toBeGreaterThan(0)
+    const job = ok(await ws.svc['jobs.evaluate']({ experimentId: ws.exp.id }))
+    expect((await ws.svc.waitForJob(job.id)).state).toBe('done')
+    const after = ok(await ws.svc['batches.list']({ experimentId: ws.exp.id }))
+    expect(after.at(-1)!.metrics.map((m) => m.name)).toContain('reliability')
+    expect(after.at(-1)!.metrics.every((m) => m.value >= 0 && m.value <= 1 && m.editCount > 0)).toBe(true)
+    expect(after.slice(0, -1).every((b) => b.metrics.length === 0)).toBe(true)
+  })
+})

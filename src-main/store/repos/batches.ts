@@ -43,12 +43,14 @@ interface BatchRow {
   steps: number | null
   wall_ms: number | null
   error: string | null
+  final_loss: number | null
 }
 
 function toBatch(r: BatchRow): Batch {
   return {
     id: r.id, experimentId: r.experiment_id, seq: r.seq, state: r.state, createdAt: r.created_at,
-    startedAt: r.started_at, finishedAt: r.finished_at, steps: r.steps, wallMs: r.wall_ms, error: r.error
+    startedAt: r.started_at, finishedAt: r.finished_at, steps: r.steps, wallMs: r.wall_ms, error: r.error,
+    finalLoss: r.final_loss
   }
 }
 
@@ -88,6 +90,8 @@ export interface TransitionInfo {
   /** Training steps run (on → applied/failed/interrupted). */
   steps?: number
   wallMs?: number
+  /** The last step's loss (on → applied). */
+  finalLoss?: number
   /** Why it failed (on → failed/interrupted). */
   error?: string
   /** Free-form reason kept in the event (e.g. "rollback of batch 3"). */
@@ -102,6 +106,9 @@ export function setBatchState(db: Database.Database, batchId: number, to: BatchS
   if (!(to in BATCH_TRANSITIONS)) throw new StoreError('invalid_input', `state: unknown batch state ${JSON.stringify(to)}`)
   if (info.steps !== undefined) nonNegativeInt(info.steps, 'steps')
   if (info.wallMs !== undefined) nonNegativeInt(info.wallMs, 'wallMs')
+  if (info.finalLoss !== undefined && !(Number.isFinite(info.finalLoss) && info.finalLoss >= 0)) {
+    throw new StoreError('invalid_input', `finalLoss: expected a finite number ≥ 0, got ${info.finalLoss}`)
+  }
   return db.transaction(() => {
     const cur = toBatch(must(db.prepare('SELECT * FROM batches WHERE id = ?').get(batchId) as BatchRow | undefined, 'batch', batchId))
     const allowed = BATCH_TRANSITIONS[cur.state]
@@ -118,11 +125,12 @@ export function setBatchState(db: Database.Database, batchId: number, to: BatchS
       next.steps = info.steps ?? next.steps
       next.wallMs = info.wallMs ?? (cur.startedAt !== null && cur.state === 'training' ? now - cur.startedAt : next.wallMs)
       next.error = to === 'applied' ? null : info.error ?? null
+      if (to === 'applied' && cur.state === 'training') next.finalLoss = info.finalLoss ?? null
     }
     // A re-run starts clean; the previous attempt's outcome stays in the event log.
-    if (to === 'queued') Object.assign(next, { startedAt: null, finishedAt: null, steps: null, wallMs: null, error: null })
-    db.prepare(`UPDATE batches SET state = ?, started_at = ?, finished_at = ?, steps = ?, wall_ms = ?, error = ? WHERE id = ?`)
-      .run(next.state, next.startedAt, next.finishedAt, next.steps, next.wallMs, next.error, batchId)
+    if (to === 'queued') Object.assign(next, { startedAt: null, finishedAt: null, steps: null, wallMs: null, error: null, finalLoss: null })
+    db.prepare(`UPDATE batches SET state = ?, started_at = ?, finished_at = ?, steps = ?, wall_ms = ?, error = ?, final_loss = ? WHERE id = ?`)
+      .run(next.state, next.startedAt, next.finishedAt, next.steps, next.wallMs, next.error, next.finalLoss, batchId)
     const status = EDIT_STATUS_FOR[to]
     db.prepare(`UPDATE edits SET status = ?, updated_at = ?
                 WHERE id IN (SELECT edit_id FROM batch_edits WHERE batch_id = ?) AND status <> ?`)
