@@ -269,6 +269,10 @@ export const contract = {
     res: {} as JobView
   },
   'jobs.evaluate': { req: z.object({ experimentId: id }).strict(), res: {} as JobView },
+  /** The analyst's selection of queued edits, applied as one batch. */
+  'jobs.applySelection': { req: z.object({ experimentId: id, editIds: z.array(id).min(1).max(10_000) }).strict(), res: {} as JobView },
+  /** Rolled-back (or failed) edits queued again as new edits at the end of the queue; the originals stay in history. */
+  'edits.requeue': { req: z.object({ ids: z.array(id).min(1).max(100_000) }).strict(), res: {} as { ids: number[] } },
   'jobs.cancel': { req: z.object({ jobId: id }).strict(), res: {} as { cancelled: boolean } },
   'jobs.current': { req: z.object({}).strict(), res: {} as JobView | null },
   probe: { req: z.object({ experimentId: id, prompts: z.array(text(10_000)).min(1).max(100) }).strict(), res: {} as ProbeResult[] },

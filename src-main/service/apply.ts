@@ -8,12 +8,12 @@ import { EngineError } from '../jobs/host'
 import type { ApplyReply } from '../jobs/protocol'
 import type { JobContext, JobOutcome, JobSpec } from '../jobs/queue'
 import {
-  batchEdits, countEditsByStatus, createNextBatch, dissolveBatch, listBatches, putCodes, recordCheckpoint, setBatchState,
+  batchEdits, countEditsByStatus, createBatchOf, createNextBatch, dissolveBatch, getEdit, listBatches, putCodes, recordCheckpoint, setBatchState,
   wasApplied, type BatchWithEdits
 } from '../store'
 import { newCheckpointPath, type Ctx } from './context'
 import { ensureLoaded, wantedKey } from './engine-state'
-import { toServiceError } from './errors'
+import { fail, toServiceError } from './errors'
 import { EtaEstimator } from './eta'
 
 export interface ApplyPlan {
@@ -26,6 +26,8 @@ export interface ApplyPlan {
    * other reason (a cancel) is not part of the history being replayed and keeps waiting. null: an apply.
    */
   replay: ReadonlySet<number> | null
+  /** Apply exactly these queued edits as one batch (the analyst's selection); null: cut batches of batchSize. */
+  selection?: readonly number[]
   /** Batches to switch off again once replayed (they were disabled before the rollback that queued them). */
   redisable: ReadonlySet<number>
 }
@@ -48,6 +50,7 @@ function pendingBatches(ctx: Ctx, plan: ApplyPlan): BatchWithEdits[] {
 
 /** Edits the plan will train, for the progress bar. */
 function plannedEdits(ctx: Ctx, plan: ApplyPlan): number {
+  if (plan.selection) return plan.selection.length
   const pending = pendingBatches(ctx, plan).filter((b) => !recut(ctx, plan, b))
   let budget = plan.batches ?? Infinity
   let total = 0
@@ -89,6 +92,7 @@ export function applyJob(ctx: Ctx, plan: ApplyPlan): JobSpec {
  * history stays exactly as it was; a batch cut anyway would wait there for a later replay to train it.
  */
 async function nextBatch(ctx: Ctx, job: JobContext, plan: ApplyPlan, notes: string[]): Promise<BatchWithEdits | null> {
+  if (plan.selection) return selectionBatch(ctx, plan.experimentId, plan.selection, notes)
   let pending = pendingBatches(ctx, plan).at(0)
   if (!pending && (plan.replay !== null || countEditsByStatus(ctx.db, plan.experimentId).queued === 0)) return null
   await ensureLoaded(ctx, plan.experimentId)
@@ -100,6 +104,42 @@ async function nextBatch(ctx: Ctx, job: JobContext, plan: ApplyPlan, notes: stri
     pending = undefined
   }
   return pending ?? createNextBatch(ctx.db, plan.experimentId, plan.batchSize)
+}
+
+/**
+ * The selection's batch. Waiting batches never applied go back to the queue first: trained after the selection they
+ * would sit before it in history (a lower seq) while built on top of it, and a revert would then undo the wrong
+ * batches. A batch waiting for a replay cannot be set aside: the request is refused for it (checkSelection).
+ */
+async function selectionBatch(ctx: Ctx, experimentId: number, editIds: readonly number[], notes: string[]): Promise<BatchWithEdits> {
+  await ensureLoaded(ctx, experimentId)
+  for (const b of listBatches(ctx.db, experimentId).filter(waiting)) {
+    const note = `batch ${b.seq} (${b.editIds.length} edit(s), never applied) went back to the queue`
+    dissolveBatch(ctx.db, b.id, `${note}: a selection was applied`)
+    notes.push(note)
+  }
+  return createBatchOf(ctx.db, experimentId, editIds)
+}
+
+/**
+ * Refuses a selection up front, naming the edit, when one cannot be claimed (not queued, or in a batch that is not a
+ * waiting batch never applied), or when a batch waits for a replay (see selectionBatch). The job checks again.
+ */
+export function checkSelection(ctx: Ctx, experimentId: number, editIds: readonly number[]): void {
+  const batches = listBatches(ctx.db, experimentId)
+  const replays = batches.filter((b) => waiting(b) && wasApplied(ctx.db, b.id))
+  if (replays.length > 0) {
+    throw fail('conflict', `batch ${replays.map((b) => b.seq).join(', ')} wait(s) to be replayed after a revert-only; apply them first (Apply next batch), then the selection`)
+  }
+  const batchOf = new Map(batches.flatMap((b) => b.editIds.map((id) => [id, b] as const)))
+  for (const id of editIds) {
+    const e = getEdit(ctx.db, id)
+    if (!e || e.experimentId !== experimentId) throw fail('not_found', `edit ${id} is not in experiment ${experimentId}`)
+    const b = batchOf.get(id)
+    if (e.status !== 'queued' || (b && !waiting(b))) {
+      throw fail('conflict', `edit ${id} is ${b ? `in batch ${b.seq} (${b.state})` : e.status}; only queued edits no batch has run can be applied as a selection`)
+    }
+  }
 }
 
 async function runApply(ctx: Ctx, job: JobContext, plan: ApplyPlan): Promise<JobOutcome> {

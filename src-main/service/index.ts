@@ -15,9 +15,9 @@ import { JobQueue } from '../jobs/queue'
 import { nodeSpawn, type SpawnEngine } from '../jobs/spawn'
 import {
   addEdits, cloneExperiment, deleteEdit, getEdit, getExperiment, getModel, listEdits, listExperiments, listModels,
-  metricSeries, updateEdit, updateExperiment, createExperiment
+  metricSeries, updateEdit, updateExperiment, createExperiment, requeueEdits
 } from '../store'
-import { applyJob, checkLoadable } from './apply'
+import { applyJob, checkLoadable, checkSelection } from './apply'
 import { Lock, type Ctx } from './context'
 import { fail, toServiceError } from './errors'
 import { evaluateJob } from './evaluate'
@@ -176,6 +176,17 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     'jobs.evaluate': ({ experimentId }) => {
       checkLoadable(ctx, experimentId)
       return jobs.enqueue(evaluateJob(ctx, experimentId))
+    },
+    'jobs.applySelection': ({ experimentId, editIds }) => {
+      mustExperiment(ctx, experimentId)
+      checkLoadable(ctx, experimentId)
+      checkSelection(ctx, experimentId, editIds)
+      return jobs.enqueue(applyJob(ctx, { experimentId, batchSize: editIds.length, batches: 1, replay: null, redisable: new Set(), selection: editIds }))
+    },
+    'edits.requeue': ({ ids }) => {
+      const r = requeueEdits(ctx.db, ids)
+      editsChanged(r.experimentId)
+      return { ids: r.ids }
     },
     'jobs.cancel': ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
     'jobs.current': () => jobs.current(),

@@ -12,12 +12,13 @@ export {
   addEdit, addEdits, getEdit, updateEdit, deleteEdit, listEdits, countEditsByStatus,
   type AddEditsOptions, type EditPatch, type EditQuery
 } from './repos/edits'
+export { requeueEdits } from './repos/edits'
 export {
   BATCH_TRANSITIONS, createNextBatch, setBatchState, markInterruptedBatches, getBatch, listBatches, batchEdits,
   type TransitionInfo
 } from './repos/batches'
 export {
-  wasApplied, dissolveBatch
+  wasApplied, dissolveBatch, createBatchOf
 } from './repos/batches'
 export { putCodes, listActiveCodes, listBatchCodes, packWords, unpackWords, type CodeInput } from './repos/codes'
 export {

@@ -155,3 +155,34 @@ describe('history with results (issue 13)', () => {
     expect(after.slice(0, -1).every((b) => b.metrics.length === 0)).toBe(true)
   })
 })
+
+describe('choose what to apply (issue 13)', () => {
+  it('a selection of queued edits is applied as one batch, in queue order; rolled-back edits can be queued again', async () => {
+    const { ids } = ok(await ws.svc['edits.add']({
+      experimentId: ws.exp.id, edits: ['Aber', 'Bost', 'Cair', 'Dovr'].map((t, i) => ({ prompt: `Town number ${i + 1} is`, target: t }))
+    }))
+    const job = ok(await ws.svc['jobs.applySelection']({ experimentId: ws.exp.id, editIds: [ids[3], ids[1]] }))
+    expect(job).toMatchObject({ kind: 'apply', editsTotal: 2 })
+    expect((await ws.svc.waitForJob(job.id)).state).toBe('done')
+    const last = ok(await ws.svc['batches.list']({ experimentId: ws.exp.id })).at(-1)!
+    expect(last).toMatchObject({ seq: 7, state: 'applied' })
+    expect(last.edits.map((e) => e.id)).toEqual([ids[1], ids[3]])
+    const queued = ok(await ws.svc['edits.list']({ experimentId: ws.exp.id, status: 'queued' })).rows.map((e) => e.id)
+    expect(queued).toEqual([ids[0], ids[2]])
+
+    // An applied edit is not a selection; the refusal names it.
+    expect(await ws.svc['jobs.applySelection']({ experimentId: ws.exp.id, editIds: [ids[1]] })).toMatchObject({
+      ok: false, error: { code: 'conflict', message: `edit ${ids[1]} is in batch 7 (applied); only queued edits no batch has run can be applied as a selection` }
+    })
+
+    ok(await ws.svc['rollback.revertTo']({ batchId: last.id }))
+    const again = ok(await ws.svc['edits.requeue']({ ids: [ids[1], ids[3]] }))
+    expect(again.ids).toHaveLength(2)
+    const rows = ok(await ws.svc['edits.list']({ experimentId: ws.exp.id })).rows
+    expect(rows.filter((e) => again.ids.includes(e.id)).map((e) => [e.target, e.status, e.batchId])).toEqual([['Bost', 'queued', null], ['Dovr', 'queued', null]])
+    expect(rows.filter((e) => e.id === ids[1] || e.id === ids[3]).map((e) => e.status)).toEqual(['rolled_back', 'rolled_back'])
+    expect(await ws.svc['edits.requeue']({ ids: [ids[0]] })).toMatchObject({
+      ok: false, error: { code: 'conflict', message: `edit ${ids[0]} is queued; only rolled-back or failed edits can be queued again` }
+    })
+  })
+})

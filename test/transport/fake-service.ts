@@ -53,6 +53,8 @@ export const VALID: Record<Method, unknown> = {
   'batches.list': { experimentId: 1 },
   'jobs.apply': { experimentId: 1, batchSize: 1, batches: 1 },
   'jobs.evaluate': { experimentId: 1 },
+  'jobs.applySelection': { experimentId: 1, editIds: [1] },
+  'edits.requeue': { ids: [1] },
   'jobs.cancel': { jobId: 1 },
   'jobs.current': {},
   probe: { experimentId: 1, prompts: ['p'] },

@@ -210,3 +210,35 @@ export function dissolveBatch(db: Database.Database, batchId: number, reason: st
     logEvent(db, 'batch.dissolved', 'batch', batchId, { experimentId: b.experimentId, seq: b.seq, edits: b.editIds, reason })
   })()
 }
+
+/**
+ * Claims exactly these edits (queued, unbatched, of this experiment) for one new batch, in queue order, with
+ * seq = max(seq) + 1: the analyst's selection applied as one batch. Refuses the whole selection, naming the edit,
+ * if any one cannot be claimed.
+ */
+export function createBatchOf(db: Database.Database, experimentId: number, editIds: readonly number[]): BatchWithEdits {
+  if (editIds.length === 0) throw new StoreError('invalid_input', 'editIds: expected at least one edit')
+  return db.transaction(() => {
+    const rows = db.prepare(`
+      SELECT e.id, e.experiment_id, e.status, e.position, be.batch_id FROM edits e
+      LEFT JOIN batch_edits be ON be.edit_id = e.id WHERE e.id = ?`)
+    const found = editIds.map((id) => {
+      const r = rows.get(id) as { id: number; experiment_id: number; status: string; position: number; batch_id: number | null } | undefined
+      if (!r || r.experiment_id !== experimentId) throw new StoreError('not_found', `edit ${id} is not in experiment ${experimentId}`)
+      if (r.status !== 'queued' || r.batch_id !== null) {
+        throw new StoreError('not_editable', `edit ${id} is ${r.batch_id !== null ? `in batch id ${r.batch_id}` : r.status}; only queued, unbatched edits can be applied as a selection`)
+      }
+      return r
+    })
+    const ordered = [...new Map(found.map((r) => [r.id, r])).values()].sort((a, b) => a.position - b.position).map((r) => r.id)
+    const { seq } = db.prepare('SELECT coalesce(max(seq), 0) + 1 AS seq FROM batches WHERE experiment_id = ?')
+      .get(experimentId) as { seq: number }
+    const now = Date.now()
+    const id = Number(db.prepare("INSERT INTO batches (experiment_id, seq, state, created_at) VALUES (?, ?, 'queued', ?)")
+      .run(experimentId, seq, now).lastInsertRowid)
+    const link = db.prepare('INSERT INTO batch_edits (batch_id, edit_id, row) VALUES (?, ?, ?)')
+    ordered.forEach((editId, row) => link.run(id, editId, row))
+    logEvent(db, 'batch.created', 'batch', id, { experimentId, seq, edits: ordered.length, selection: true }, now)
+    return { ...toBatch(must(db.prepare('SELECT * FROM batches WHERE id = ?').get(id) as BatchRow, 'batch', id)), editIds: ordered }
+  })()
+}
