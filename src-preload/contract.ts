@@ -63,6 +63,8 @@ export interface BatchView {
   finalLoss: number | null
   /** The latest value of each metric an evaluation measured right after this batch (empty until one ran). */
   metrics: Array<{ name: string; value: number; editCount: number }>
+  /** Waiting (queued or interrupted) after having been applied: a revert-only's replay re-runs it as it was. */
+  replay: boolean
 }
 
 export interface ModelView {

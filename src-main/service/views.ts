@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3'
 import { parseMethodConfig } from '../engine/methods/configs'
 import type { BatchState, BatchView, EditView, ExperimentView, ModelView } from '../../src-preload/contract'
 import {
-  countEditsByStatus, getEdit, latestMetricsByBatch, listBatches, type BatchWithEdits, type Edit, type Experiment, type Model
+  countEditsByStatus, getEdit, latestMetricsByBatch, listBatches, wasApplied, type BatchWithEdits, type Edit, type Experiment, type Model
 } from '../store'
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0)
@@ -47,7 +47,8 @@ export function batchView(db: Database.Database, b: BatchWithEdits, metrics: Bat
       const e = getEdit(db, id)
       return { id, prompt: e?.prompt ?? '', target: e?.target ?? '' }
     }),
-    finalLoss: b.finalLoss, metrics
+    finalLoss: b.finalLoss, metrics,
+    replay: (b.state === 'queued' || b.state === 'interrupted') && wasApplied(db, b.id)
   }
 }
 

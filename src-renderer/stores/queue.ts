@@ -15,6 +15,11 @@ const PAGE = 10_000
 const BATCH_SIZE_KEY = 'elder.batchSize'
 
 export type StatusFilter = EditStatus | 'all'
+/** Another live row with the same prompt: the same target (duplicate) or another one (conflict). */
+export interface RowFlag {
+  kind: 'duplicate' | 'conflict'
+  others: Array<{ id: number; position: number; target: string }>
+}
 /** A file to import: its bytes as base64 (see base64.ts), so the importer sees them as they are on disk. */
 export interface ImportFile {
   name: string
@@ -52,6 +57,11 @@ export const useQueueStore = defineStore('queue', () => {
 
   watch(batchSize, (n) => globalThis.localStorage?.setItem(BATCH_SIZE_KEY, String(n)))
 
+  /** Rows the analyst ticked (ids), for "apply the selection as one batch" and "re-queue". */
+  const selected = shallowRef<ReadonlySet<number>>(new Set())
+  /** The row a shift-click extends the selection from. */
+  let anchor: number | null = null
+
   const counts = computed(() => {
     const c = Object.fromEntries(EDIT_STATUSES.map((s) => [s, 0])) as Record<EditStatus, number>
     for (const r of rows.value) c[r.status]++
@@ -70,6 +80,60 @@ export const useQueueStore = defineStore('queue', () => {
     )
   })
 
+  /** Ticks or unticks one row; with shift, ticks every visible row between the last ticked one and this one. */
+  function toggle(id: number, range = false): void {
+    const next = new Set(selected.value)
+    const list = visible.value
+    const from = anchor === null ? -1 : list.findIndex((r) => r.id === anchor)
+    const to = list.findIndex((r) => r.id === id)
+    if (range && from >= 0 && to >= 0) {
+      for (let i = Math.min(from, to); i <= Math.max(from, to); i++) next.add(list[i].id)
+    } else if (next.has(id)) next.delete(id)
+    else next.add(id)
+    anchor = id
+    selected.value = next
+  }
+
+  /** Ticks every row the filter and search show. */
+  function selectFiltered(): void {
+    selected.value = new Set([...selected.value, ...visible.value.map((r) => r.id)])
+  }
+
+  function clearSelection(): void {
+    selected.value = new Set()
+    anchor = null
+  }
+
+  const selectedRows = computed(() => rows.value.filter((r) => selected.value.has(r.id)))
+  /** The ticked rows a batch can take: queued, and not in a batch that has run (a cancelled one is cut again). */
+  const applicable = computed(() => selectedRows.value.filter((r) => r.status === 'queued' && r.batchState !== 'training'))
+  /** The ticked rows that can be queued again. */
+  const requeueable = computed(() => selectedRows.value.filter((r) => r.status === 'rolled_back' || r.status === 'failed'))
+
+  /**
+   * Rows whose prompt another live row (queued or applied) has too: the same target is a duplicate, another target a
+   * conflict (the later edit of a prompt replaces the earlier). By id, with the other rows' ids and targets.
+   */
+  const flags = computed(() => {
+    const norm = (s: string): string => s.trim().replace(/\s+/g, ' ').toLowerCase()
+    const byPrompt = new Map<string, EditView[]>()
+    for (const r of rows.value) {
+      if (r.status !== 'queued' && r.status !== 'applied') continue
+      const k = norm(r.prompt)
+      byPrompt.set(k, [...(byPrompt.get(k) ?? []), r])
+    }
+    const out = new Map<number, RowFlag>()
+    for (const group of byPrompt.values()) {
+      if (group.length < 2) continue
+      for (const r of group) {
+        const others = group.filter((o) => o.id !== r.id)
+        const conflict = others.some((o) => norm(o.target) !== norm(r.target))
+        out.set(r.id, { kind: conflict ? 'conflict' : 'duplicate', others: others.map((o) => ({ id: o.id, position: o.position, target: o.target })) })
+      }
+    }
+    return out
+  })
+
   const load = coalesce(async () => {
     const experimentId = statusStore.experimentId
     if (experimentId === null) {
@@ -86,6 +150,9 @@ export const useQueueStore = defineStore('queue', () => {
         if (page.rows.length === 0 || all.length >= page.total) break
       }
       rows.value = all
+      // Ticks on rows that are gone (deleted, another experiment) go too.
+      const ids = new Set(all.map((r) => r.id))
+      if ([...selected.value].some((id) => !ids.has(id))) selected.value = new Set([...selected.value].filter((id) => ids.has(id)))
     } finally {
       loading.value = false
     }
@@ -142,11 +209,37 @@ export const useQueueStore = defineStore('queue', () => {
     return job !== undefined
   }
 
+  /** Applies the ticked queued rows as one batch, whatever the batch size. */
+  async function applySelection(): Promise<boolean> {
+    const experimentId = requireExperiment()
+    const editIds = applicable.value.map((r) => r.id)
+    if (experimentId === null || editIds.length === 0) return false
+    const job = await notices.guard('Could not apply the selection', api['jobs.applySelection']({ experimentId, editIds }))
+    if (!job) return false
+    jobs.track(job)
+    clearSelection()
+    return true
+  }
+
+  /** Queues rolled-back or failed edits again, as new edits at the end of the queue. */
+  async function requeue(ids: number[]): Promise<boolean> {
+    const r = await notices.guard(ids.length === 1 ? `Could not queue edit #${ids[0]} again` : `Could not queue ${ids.length} edits again`, api['edits.requeue']({ ids }))
+    if (!r) return false
+    notices.info(`Queued again: ${r.ids.length.toLocaleString()} ${r.ids.length === 1 ? 'edit' : 'edits'}`, 'They are at the end of the queue; the originals stay in the history.')
+    const gone = new Set(ids)
+    selected.value = new Set([...selected.value].filter((id) => !gone.has(id)))
+    await load()
+    return true
+  }
+
   api.onEvent((e) => {
     if ((e.type === 'edits.changed' || e.type === 'batches.changed') && e.experimentId === statusStore.experimentId) void load()
     if (e.type === 'job.finished') void load()
   })
   watch(() => statusStore.experimentId, () => void load())
 
-  return { rows, loading, batchSize, filter, search, counts, visible, load, add, update, remove, preview, importFile, apply }
+  return {
+    rows, loading, batchSize, filter, search, counts, visible, load, add, update, remove, preview, importFile, apply,
+    selected, toggle, selectFiltered, clearSelection, applicable, requeueable, applySelection, requeue, flags
+  }
 })

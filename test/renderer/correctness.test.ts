@@ -216,3 +216,114 @@ describe('history with dates and results', () => {
     expect(first.get('.edits').text()).toContain('The capital of Velmora is → Brelo')
   })
 })
+
+describe('choose what to apply', () => {
+  async function queue(edits = 8) {
+    const fake = fakeApi({ edits })
+    const w = await mountWith(EditQueue, fake)
+    await useStatusStore().refresh()
+    await flushPromises()
+    return { fake, w }
+  }
+  const tick = async (w: Awaited<ReturnType<typeof queue>>['w'], i: number, shiftKey = false) => {
+    await w.findAll('[data-test=edit-select]')[i].trigger('click', { shiftKey })
+  }
+
+  it('ticks rows, a shift-click ticks the range, and the selection is applied as one batch', async () => {
+    const { fake, w } = await queue()
+    await tick(w, 1)
+    await tick(w, 4, true)
+    await tick(w, 6)
+    expect(w.get('[data-test=selection-bar]').text()).toContain('5 selected')
+    expect(w.findAll('[data-test=edit-row].selected').map((r) => Number(r.attributes('data-edit-id')))).toEqual([2, 3, 4, 5, 7])
+    expect(w.get('[data-test=apply-selection]').text()).toBe('Apply 5 as one batch')
+    await w.get('[data-test=apply-selection]').trigger('click')
+    await flushPromises()
+    expect(fake.callsOf('jobs.applySelection')).toEqual([{ experimentId: 1, editIds: [2, 3, 4, 5, 7] }])
+    expect(w.find('[data-test=selection-bar]').exists()).toBe(false)
+  })
+
+  it('"select filtered" ticks every row the search shows; applied rows are not offered to the batch', async () => {
+    const { w, fake } = await queue()
+    fake.state.edits[0].status = 'applied'
+    fake.emit({ type: 'edits.changed', experimentId: 1 })
+    await flushPromises()
+    await w.get('[data-test=queue-search]').setValue('person 1')
+    await w.get('[data-test=select-filtered]').trigger('click')
+    expect(w.get('[data-test=selection-bar]').text()).toContain('1 selected')
+    expect(w.get('[data-test=apply-selection]').attributes('disabled')).toBeDefined()
+    await w.get('[data-test=queue-search]').setValue('')
+    await w.get('[data-test=select-filtered]').trigger('click')
+    expect(w.get('[data-test=selection-bar]').text()).toContain('8 selected')
+    expect(w.get('[data-test=apply-selection]').text()).toBe('Apply 7 as one batch')
+    await w.get('[data-test=select-filtered]').trigger('click')
+    expect(w.find('[data-test=selection-bar]').exists()).toBe(false)
+  })
+
+  it('a rolled-back row can be queued again, on its own or as part of the selection', async () => {
+    const { w, fake } = await queue(3)
+    fake.state.edits[0].status = 'rolled_back'
+    fake.state.edits[1].status = 'rolled_back'
+    fake.emit({ type: 'edits.changed', experimentId: 1 })
+    await flushPromises()
+    const first = w.findAll('[data-test=edit-row]')[0]
+    expect(first.find('[data-test=edit-edit]').exists()).toBe(false)
+    await first.get('[data-test=edit-requeue]').trigger('click')
+    await flushPromises()
+    expect(fake.callsOf('edits.requeue')).toEqual([{ ids: [1] }])
+    await tick(w, 1)
+    await tick(w, 2)
+    expect(w.get('[data-test=requeue-selection]').text()).toBe('Re-queue 1 rolled back')
+    await w.get('[data-test=requeue-selection]').trigger('click')
+    await flushPromises()
+    expect(fake.callsOf('edits.requeue').at(-1)).toEqual({ ids: [2] })
+    expect(w.findAll('[data-test=edit-row]')).toHaveLength(5)
+  })
+
+  it('flags the same edit queued twice and one prompt with two targets', async () => {
+    const { w, fake } = await queue(4)
+    Object.assign(fake.state.edits[1], { prompt: fake.state.edits[0].prompt, target: fake.state.edits[0].target })
+    Object.assign(fake.state.edits[3], { prompt: ` ${fake.state.edits[2].prompt}`, target: 'Elsewhere' })
+    fake.emit({ type: 'edits.changed', experimentId: 1 })
+    await flushPromises()
+    const flags = w.findAll('[data-test=edit-row]').map((r) => r.find('[data-test=edit-flag]').exists() ? r.get('[data-test=edit-flag]').text() : '')
+    expect(flags).toEqual(['Duplicate', 'Duplicate', 'Conflict', 'Conflict'])
+    expect(w.findAll('[data-test=edit-flag]')[2].attributes('title')).toBe('The same prompt has another target: #4 (→ Elsewhere); the later edit replaces the earlier')
+    expect(w.get('[data-test=duplicates-note]').text()).toBe('2 rows share a prompt and target with another row')
+    expect(w.get('[data-test=conflicts-note]').text()).toBe('2 rows give one prompt different targets')
+  })
+})
+
+describe('confirm the big job', () => {
+  it('Apply all shows the count, the batches and the time estimated from the batches so far, then starts', async () => {
+    const fake = fakeApi({ edits: 2062 })
+    fake.state.batches = [batchView(1, { wallMs: 1000, edits: [{ id: 9001, prompt: 'a', target: 'b' }, { id: 9002, prompt: 'c', target: 'd' }] })]
+    const w = await mountWith(EditQueue, fake)
+    await useStatusStore().refresh()
+    await flushPromises()
+    await w.get('[data-test=batch-size]').setValue('1')
+    await w.get('[data-test=apply-all]').trigger('click')
+    expect(fake.callsOf('jobs.apply')).toEqual([])
+    expect(w.get('[data-test=confirm-dialog]').text()).toContain('Apply all 2,062 queued edits?')
+    expect(w.get('[data-test=apply-all-count]').text()).toBe('2,062 edits in 2,062 batches of up to 1.')
+    // 1 s for 2 edits: 0.5 s an edit, × 2,062 = 1,031 s.
+    expect(w.get('[data-test=apply-all-estimate]').text()).toBe('Estimated time: about 17 min 11 s (0.50 s per edit, the mean of the 1 batch applied so far).')
+    await w.get('[data-test=confirm-ok]').trigger('click')
+    await flushPromises()
+    expect(fake.callsOf('jobs.apply')).toEqual([{ experimentId: 1, batchSize: 1, batches: null }])
+  })
+
+  it('says which waiting batch runs first, and that a cancelled one is cut again to the new size (bug 5)', async () => {
+    const fake = fakeApi({ edits: 10 })
+    fake.state.batches = [batchView(1), batchView(2, { state: 'queued', edits: [1, 2, 3, 4, 5, 6, 7, 8].map((id) => ({ id, prompt: 'p', target: 't' })) })]
+    const w = await mountWith(EditQueue, fake)
+    await useStatusStore().refresh()
+    await flushPromises()
+    await w.get('[data-test=batch-size]').setValue('1')
+    expect(w.get('[data-test=waiting-note]').text()).toBe('Batch 2 (8 edits, not applied yet) will be cut again to batches of 1.')
+    fake.state.batches[1].replay = true
+    fake.emit({ type: 'batches.changed', experimentId: 1 })
+    await flushPromises()
+    expect(w.get('[data-test=waiting-note]').text()).toBe('Batch 2 waits to be replayed: the next apply runs it first, as before.')
+  })
+})

@@ -52,7 +52,7 @@ export function jobView(over: Partial<JobView> = {}): JobView {
 }
 
 export function batchView(id: number, over: Partial<BatchView> = {}): BatchView {
-  return { id, seq: id, state: 'applied', createdAt: 1_700_000_000_000, startedAt: 1_700_000_001_000, finishedAt: 1_700_000_004_000, steps: 12, wallMs: 3000, error: null, edits: [], finalLoss: null, metrics: [], ...over }
+  return { id, seq: id, state: 'applied', createdAt: 1_700_000_000_000, startedAt: 1_700_000_001_000, finishedAt: 1_700_000_004_000, steps: 12, wallMs: 3000, error: null, edits: [], finalLoss: null, metrics: [], replay: false, ...over }
 }
 
 const STATUS: StatusView = {
@@ -147,6 +147,19 @@ export function fakeApi(opts: { edits?: number } = {}): FakeApi {
     'jobs.apply': (r) => {
       state.job = jobView({ id: (state.job?.id ?? 0) + 1, editsTotal: r.batchSize * (r.batches ?? 1) })
       return ok(state.job)
+    },
+    'jobs.applySelection': (r) => {
+      state.job = jobView({ id: (state.job?.id ?? 0) + 1, editsTotal: r.editIds.length, batchEdits: r.editIds.length })
+      return ok(state.job)
+    },
+    'edits.requeue': (r) => {
+      const ids = r.ids.map((from) => {
+        const e = state.edits.find((x) => x.id === from)
+        const id = nextId++
+        state.edits.push(editView(id, { prompt: e?.prompt, target: e?.target, position: state.edits.length }))
+        return id
+      })
+      return ok({ ids })
     },
     'jobs.cancel': (r) => ok({ cancelled: state.job?.id === r.jobId && state.job.state === 'running' }),
     'jobs.current': () => ok(state.job),

@@ -43,6 +43,7 @@ describe('cancel, revert only, undo (issue 13 bug 1)', () => {
     expect(await batches()).toEqual([[1, 'applied', 1], [2, 'applied', 1], [3, 'applied', 1], [4, 'queued', 2]])
 
     const list = ok(await ws.svc['batches.list']({ experimentId: ws.exp.id }))
+    expect(list[3].replay).toBe(false)
     const replay = ok(await ws.svc['rollback.revertOnly']({ batchId: list[1].id }))
     expect(replay.editsTotal).toBe(1)
     const end = await ws.svc.waitForJob(replay.id)
@@ -72,6 +73,8 @@ describe('a cancelled batch and the batch size (issue 13 bug 5)', () => {
     const replay = ok(await ws.svc['rollback.revertOnly']({ batchId: list[2].id }))
     ok(await ws.svc['jobs.cancel']({ jobId: replay.id }))
     await ws.svc.waitForJob(replay.id)
+    const waiting = ok(await ws.svc['batches.list']({ experimentId: ws.exp.id })).filter((b) => b.state === 'queued')
+    expect(waiting.map((b) => [b.seq, b.replay])).toEqual([[4, true]])
     // The replay's batch 4 waits (applied before the rollback); an apply of size 3 runs it as it was, then cuts 3.
     const job = await applyAndWait(ws.svc, ws.exp.id, 3, null)
     expect(job.state).toBe('done')
