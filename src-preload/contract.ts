@@ -92,13 +92,16 @@ export interface ExperimentView {
   counts: Record<EditStatus, number>
 }
 
-export type JobKind = 'apply' | 'evaluate' | 'replay' | 'export'
+export const JOB_KINDS = ['apply', 'evaluate', 'replay'] as const
+export type JobKind = (typeof JOB_KINDS)[number]
+export const JOB_STATES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const
+export type JobState = (typeof JOB_STATES)[number]
 
 export interface JobView {
   id: number
   kind: JobKind
   experimentId: number
-  state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled'
+  state: JobState
   /** Progress of the running batch. */
   step: number
   maxSteps: number

@@ -1,4 +1,5 @@
 // Display formats shared by the components.
+import type { BatchState, EditStatus, JobState } from '../src-preload/contract'
 
 /** 95 → "1 min 35 s"; null → "—". */
 export function duration(seconds: number | null): string {
@@ -34,7 +35,11 @@ export const loss = (value: number | null): string => (value === null ? '—' : 
 
 export const percent = (p: number): string => `${(p * 100).toFixed(p < 0.1 ? 1 : 0)}%`
 
-export const STATUS_LABELS: Record<string, string> = {
+/** Every state a badge shows: an edit's, a batch's or a job's. */
+export type BadgeStatus = EditStatus | BatchState | JobState
+
+/** Keyed by the contract's unions, so a state added there without a label here does not compile. */
+export const STATUS_LABELS: Record<BadgeStatus, string> = {
   queued: 'Queued',
   training: 'Training',
   applied: 'Applied',

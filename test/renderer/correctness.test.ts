@@ -327,3 +327,11 @@ describe('confirm the big job', () => {
     expect(w.get('[data-test=waiting-note]').text()).toBe('Batch 2 waits to be replayed: the next apply runs it first, as before.')
   })
 })
+
+describe('label maps keyed by the contract', () => {
+  it('every edit, batch and job state has a label, and nothing else does', async () => {
+    const { STATUS_LABELS } = await import('../../src-renderer/format')
+    const { BATCH_STATES, EDIT_STATUSES, JOB_STATES } = await import('../../src-preload/contract')
+    expect(Object.keys(STATUS_LABELS).sort()).toEqual([...new Set([...EDIT_STATUSES, ...BATCH_STATES, ...JOB_STATES])].sort())
+  })
+})
