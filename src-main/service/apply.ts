@@ -8,8 +8,8 @@ import { EngineError } from '../jobs/host'
 import type { ApplyReply } from '../jobs/protocol'
 import type { JobContext, JobOutcome, JobSpec } from '../jobs/queue'
 import {
-  batchEdits, countEditsByStatus, createBatchOf, createNextBatch, dissolveBatch, getEdit, listBatches, putCodes, recordCheckpoint, setBatchState,
-  wasApplied, type BatchWithEdits
+  batchEdits, countEditsByStatus, createBatchOf, createNextBatch, dissolveBatch, getEdit, listBatches, putCodes,
+  recordCheckpoint, setBatchState, wasApplied, type BatchWithEdits
 } from '../store'
 import { newCheckpointPath, type Ctx } from './context'
 import { ensureLoaded, wantedKey } from './engine-state'
