@@ -168,8 +168,18 @@ export const useQueueStore = defineStore('queue', () => {
     const experimentId = requireExperiment()
     if (experimentId === null) return false
     const r = await notices.guard('Could not add the edit', api['edits.add']({ experimentId, edits: [edit] }))
-    if (r) await load()
-    return r !== undefined
+    if (!r) return false
+    await load()
+    // Said at once, not only by the row's flag (issue 13: the same edit was queued twice without a word).
+    const f = flags.value.get(r.ids[0])
+    if (f) {
+      const others = f.others.map((o) => `#${o.position + 1}`).join(', ')
+      notices.info(
+        f.kind === 'duplicate' ? `Edit added; the same edit is already ${others}` : `Edit added; the same prompt has another target in ${others}`,
+        f.kind === 'duplicate' ? 'Delete one of them unless you mean to train it twice.' : 'The edit applied later replaces the earlier one.'
+      )
+    }
+    return true
   }
 
   async function update(id: number, patch: Partial<EditInput>): Promise<boolean> {

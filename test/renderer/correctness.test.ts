@@ -119,6 +119,22 @@ describe('ImportDialog refusals (bug 7)', () => {
     expect(w.find('[data-test=notice]').exists()).toBe(false)
   })
 
+  it('after an import, says how many rows now repeat a prompt', async () => {
+    const fake = fakeApi({ edits: 1 })
+    const w = await mountWith({ components: { ImportDialog, ErrorToast }, template: '<ImportDialog /><ErrorToast />' }, fake)
+    await useStatusStore().refresh()
+    const { useQueueStore } = await import('../../src-renderer/stores/queue')
+    await useQueueStore().load()
+    const line = JSON.stringify({ prompt: fake.state.edits[0].prompt, target: fake.state.edits[0].target })
+    const input = w.get('[data-test=import-file]')
+    Object.defineProperty(input.element, 'files', { value: [new File([line], 'again.jsonl')] })
+    await input.trigger('change')
+    await flushPromises()
+    await w.get('[data-test=import-confirm]').trigger('click')
+    await flushPromises()
+    expect(w.get('[data-test=notice]').text()).toContain('2 more rows share a prompt with another (flagged in the queue).')
+  })
+
   it('the summary names the file and counts in the singular: 1 record, 1 good edit', async () => {
     const { w } = await pick('one.jsonl', { format: 'jsonl', total: 1, good: 1, errors: [], omittedErrors: 0 })
     expect(w.get('[data-test=import-summary]').text()).toMatch(/^one\.jsonl\s*1 record \(jsonl\)\s*1 good\s*0 with errors$/)
@@ -278,6 +294,18 @@ describe('choose what to apply', () => {
     await flushPromises()
     expect(fake.callsOf('edits.requeue').at(-1)).toEqual({ ids: [2] })
     expect(w.findAll('[data-test=edit-row]')).toHaveLength(5)
+  })
+
+  it('says so at once when an edit typed in is already queued', async () => {
+    const fake = fakeApi({ edits: 2 })
+    const w = await mountWith({ components: { EditQueue, ErrorToast }, template: '<EditQueue /><ErrorToast />' }, fake)
+    await useStatusStore().refresh()
+    await flushPromises()
+    await w.get('[data-test=new-prompt]').setValue(fake.state.edits[1].prompt)
+    await w.get('[data-test=new-target]').setValue(fake.state.edits[1].target)
+    await w.get('[data-test=new-edit]').trigger('submit')
+    await flushPromises()
+    expect(w.get('[data-test=notice]').text()).toContain('Edit added; the same edit is already #2')
   })
 
   it('flags the same edit queued twice and one prompt with two targets', async () => {
