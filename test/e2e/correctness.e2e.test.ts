@@ -113,7 +113,8 @@ describe('issue 13 in Chromium against elder serve', () => {
   })
 
   it('import: a CSV with rows of 1 and 4 fields under a 3-field header lists each by line, the good rows import', async () => {
-    await pickFile('ragged.csv', 'prompt,target,subject\n"The motto of ""Velmora"" is","Rise, again",Velmora\nonlyone\nx,y,z,w\nThe bell of Hoza is,Brass,Hoza\n')
+    // The last row gives the first queued prompt another target: the queue flags both rows.
+    await pickFile('ragged.csv', `prompt,target,subject\n"The motto of ""Velmora"" is","Rise, again",Velmora\nonlyone\nx,y,z,w\n${FIRST_PROMPT},Velm,Rankolbakil\n`)
     await expect.poll(() => page.locator('[data-test=import-summary]').innerText()).toMatch(/^ragged\.csv\s+4 records \(csv\)\s+2\s+good\s+2\s+with errors$/)
     const errors = await page.locator('[data-test=import-error]').allInnerTexts()
     expect(errors.map((e) => e.replace(/\s+/g, ' ').trim())).toEqual([
@@ -124,6 +125,9 @@ describe('issue 13 in Chromium against elder serve', () => {
     await shot('c03-import-errors-1440')
     await page.click('[data-test=import-confirm]')
     await expect.poll(rowCount).toBe('52')
+    await expect.poll(() => page.locator('[data-test=conflicts-note]').innerText()).toBe('2 rows give one prompt different targets')
+    expect(await page.locator('[data-test=edit-row]').first().locator('[data-test=edit-flag]').textContent()).toBe('Conflict')
+    await shot('c03b-conflict-flags-1440')
   })
 
   it('a selection of rows (a tick and a shift-tick) is applied as one batch', async () => {
