@@ -150,8 +150,13 @@ describe('history with results (issue 13)', () => {
     expect(last.finalLoss).toBeGreaterThanOrEqual(0)
     expect(last.finalLoss).toBeLessThan(5)
     expect(last.startedAt).toBeGreaterThan(0)
+    const seen = ws.events.length
     const job = ok(await ws.svc['jobs.evaluate']({ experimentId: ws.exp.id }))
     expect((await ws.svc.waitForJob(job.id)).state).toBe('done')
+    // Its progress advances every sampled edit at each chunk (the bar would otherwise sit at 0% until the end).
+    const running = ws.events.slice(seen).flatMap((e) => (e.type === 'job.progress' && e.job.id === job.id && e.job.step > 0 ? [e.job] : []))
+    expect(running.length).toBeGreaterThan(0)
+    expect(running.every((j) => j.batchEdits === j.editsTotal && j.editsTotal > 0)).toBe(true)
     const after = ok(await ws.svc['batches.list']({ experimentId: ws.exp.id }))
     expect(after.at(-1)!.metrics.map((m) => m.name)).toContain('reliability')
     expect(after.at(-1)!.metrics.every((m) => m.value >= 0 && m.value <= 1 && m.editCount > 0)).toBe(true)
