@@ -181,7 +181,8 @@ function jobResult(r: Run, job: JobView): void {
 }
 
 function batchLine(b: BatchView): string {
-  const timing = b.wallMs === null ? '' : `  ${(b.wallMs / 1000).toFixed(1)} s, ${b.steps ?? 0} steps`
+  const loss = b.finalLoss === null ? '' : `, final loss ${b.finalLoss.toFixed(4)}`
+  const timing = b.wallMs === null ? '' : `  ${(b.wallMs / 1000).toFixed(1)} s, ${b.steps ?? 0} steps${loss}`
   const first = b.edits[0] ? `  "${b.edits[0].prompt} → ${b.edits[0].target}"${b.edits.length > 1 ? ` +${b.edits.length - 1}` : ''}` : ''
   return `#${String(b.seq).padEnd(4)} ${b.state.padEnd(11)} ${String(b.edits.length).padStart(4)} edit(s)${timing}${first}${b.error ? `  (${b.error})` : ''}`
 }

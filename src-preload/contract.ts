@@ -43,6 +43,9 @@ export interface EditView {
   sourceLine: number | null
   status: EditStatus
   batchId: number | null
+  /** The batch's number as history shows it, and its state: a queued edit in a training batch is locked. */
+  batchSeq: number | null
+  batchState: BatchState | null
 }
 
 export interface BatchView {
@@ -56,6 +59,12 @@ export interface BatchView {
   wallMs: number | null
   error: string | null
   edits: Array<{ id: number; prompt: string; target: string }>
+  /** The last training step's loss, once applied (null before, and for batches applied before schema 50). */
+  finalLoss: number | null
+  /** The latest value of each metric an evaluation measured right after this batch (empty until one ran). */
+  metrics: Array<{ name: string; value: number; editCount: number }>
+  /** Waiting (queued or interrupted) after having been applied: a revert-only's replay re-runs it as it was. */
+  replay: boolean
 }
 
 export interface ModelView {
@@ -85,19 +94,24 @@ export interface ExperimentView {
   counts: Record<EditStatus, number>
 }
 
-export type JobKind = 'apply' | 'evaluate' | 'replay' | 'export'
+export const JOB_KINDS = ['apply', 'evaluate', 'replay'] as const
+export type JobKind = (typeof JOB_KINDS)[number]
+export const JOB_STATES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const
+export type JobState = (typeof JOB_STATES)[number]
 
 export interface JobView {
   id: number
   kind: JobKind
   experimentId: number
-  state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled'
+  state: JobState
   /** Progress of the running batch. */
   step: number
   maxSteps: number
   loss: number | null
   editsDone: number
   editsTotal: number
+  /** Edits in the running batch (0 between batches): a batch's steps train all of them at once. */
+  batchEdits: number
   etaS: number | null
   message: string | null
   /**
@@ -207,7 +221,21 @@ export interface ImportReport {
   omittedErrors: number
   /** Set by edits.import (not by the preview). */
   imported?: number
+  /**
+   * Set by the preview when the file as a whole cannot be imported (unknown format, bad CSV header, no record): the
+   * file, and the line and field where that shows, so the dialog can say it (edits.import refuses it as an error).
+   */
+  refused?: { file: string; line: number | null; field: string | null; message: string }
   zsreTarget?: string
+}
+
+/** What "Undo last rollback" would undo, or why it cannot now. */
+export interface UndoView {
+  /** The rollback Undo would take back; null when there is none. */
+  op: 'revertTo' | 'revertOnly' | 'disable' | 'enable' | null
+  seq: number | null
+  /** Why Undo cannot run now ("no rollback to undo", "batch 4 was applied after it; …"); null when it can. */
+  blocked: string | null
 }
 
 export interface MetricPointView {
@@ -318,6 +346,10 @@ export const contract = {
     res: {} as JobView
   },
   'jobs.evaluate': { req: z.object({ experimentId: id }).strict(), res: {} as JobView },
+  /** The analyst's selection of queued edits, applied as one batch. */
+  'jobs.applySelection': { req: z.object({ experimentId: id, editIds: z.array(id).min(1).max(10_000) }).strict(), res: {} as JobView },
+  /** Rolled-back (or failed) edits queued again as new edits at the end of the queue; the originals stay in history. */
+  'edits.requeue': { req: z.object({ ids: z.array(id).min(1).max(100_000) }).strict(), res: {} as { ids: number[] } },
   'jobs.cancel': { req: z.object({ jobId: id }).strict(), res: {} as { cancelled: boolean } },
   'jobs.current': { req: z.object({}).strict(), res: {} as JobView | null },
   probe: { req: z.object({ experimentId: id, prompts: z.array(text(10_000)).min(1).max(100) }).strict(), res: {} as ProbeResult[] },
@@ -326,6 +358,7 @@ export const contract = {
   'rollback.disable': { req: z.object({ batchId: id }).strict(), res: {} as BatchView[] },
   'rollback.enable': { req: z.object({ batchId: id }).strict(), res: {} as BatchView[] },
   'rollback.undo': { req: z.object({ experimentId: id }).strict(), res: {} as BatchView[] },
+  'rollback.undoable': { req: z.object({ experimentId: id }).strict(), res: {} as UndoView },
   'metrics.series': {
     req: z.object({ experimentIds: z.array(id).min(1).max(20), names: z.array(text(100)).min(1).max(50) }).strict(),
     res: {} as Record<string, Record<string, MetricPointView[]>>

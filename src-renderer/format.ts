@@ -1,4 +1,5 @@
 // Display formats shared by the components.
+import type { BatchState, EditStatus, JobState } from '../src-preload/contract'
 
 /** 95 → "1 min 35 s"; null → "—". */
 export function duration(seconds: number | null): string {
@@ -22,11 +23,23 @@ export function clock(epochMs: number | null, now = Date.now()): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time.slice(0, 5)}`
 }
 
+/** Epoch ms → local "YYYY-MM-DD HH:MM:SS", always with the date (the history spans days). */
+export function dateTime(epochMs: number | null): string {
+  if (epochMs === null) return '—'
+  const d = new Date(epochMs)
+  const pad = (n: number): string => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+}
+
 export const loss = (value: number | null): string => (value === null ? '—' : value < 0.001 ? value.toExponential(2) : value.toFixed(4))
 
 export const percent = (p: number): string => `${(p * 100).toFixed(p < 0.1 ? 1 : 0)}%`
 
-export const STATUS_LABELS: Record<string, string> = {
+/** Every state a badge shows: an edit's, a batch's or a job's. */
+export type BadgeStatus = EditStatus | BatchState | JobState
+
+/** Keyed by the contract's unions, so a state added there without a label here does not compile. */
+export const STATUS_LABELS: Record<BadgeStatus, string> = {
   queued: 'Queued',
   training: 'Training',
   applied: 'Applied',

@@ -57,7 +57,7 @@ export class JsonCollector {
       const first = [...this.errors].sort(inFileOrder)[0]
       throw new ImportError(first ? 'no_records' : 'empty_file', first
         ? `no record could be read, so the format is unknown; the first problem: ${first.message}`
-        : 'the file holds no records', first?.line)
+        : 'the file holds no records', first?.line, first?.field ?? undefined)
     }
     // pending records were mapped late; keep the report in file order
     this.errors.sort(inFileOrder)
@@ -85,7 +85,7 @@ export class JsonCollector {
     const keys = quoteList(Object.keys(p.obj), 6)
     return new ImportError('unknown_format',
       `no record has a known set of fields (zsRE MEND/EasyEdit, CounterFact EasyEdit/ROME, or prompt+target); the first has keys ${keys || '(none)'}`,
-      p.at.line)
+      p.at.line, Object.keys(p.obj).slice(0, 6).join(', ') || undefined)
   }
 }
 

@@ -146,8 +146,12 @@ export function boundIssue(i: RecordIssue): RecordIssue {
 export class ImportError extends Error {
   override readonly name = 'ImportError'
 
-  constructor(readonly code: ImportErrorCode, message: string, readonly line?: number) {
+  /** The message without its "line N: " prefix, for a view that shows the line (and field) apart. */
+  readonly detail: string
+
+  constructor(readonly code: ImportErrorCode, message: string, readonly line?: number, readonly field?: string) {
     super(cut(line === undefined ? message : `line ${line}: ${message}`, MAX_MESSAGE_CHARS - 1))
+    this.detail = cut(message, MAX_MESSAGE_CHARS - 1)
   }
 
   toData(): { code: ImportErrorCode; message: string; line?: number } {

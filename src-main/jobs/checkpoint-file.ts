@@ -1,37 +1,17 @@
-// Checkpoint files (architecture.md, "Data that must survive anything"): written to a temp file next to the
-// target, fsynced, renamed over the target, and the directory fsynced, so that after a crash the path holds
-// either nothing or the whole file, never a prefix. Only then is the file referenced from SQLite, with its sha256.
+// Checkpoint files (architecture.md, "Data that must survive anything"): written by the one atomic write
+// (engine/atomic-write.ts), so that after a crash the path holds either nothing or the whole file, never a prefix.
+// Only then is the file referenced from SQLite, with its sha256.
 import { createHash } from 'node:crypto'
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { writeAtomic, type AtomicFs } from '../engine/atomic-write'
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
 }
 
-/** Writes `bytes` to `file` atomically and durably; returns the file's sha256. */
-export function writeFileAtomic(file: string, bytes: Uint8Array): string {
-  const dir = dirname(file)
-  mkdirSync(dir, { recursive: true })
-  const tmp = `${file}.tmp-${process.pid}`
-  const fd = openSync(tmp, 'w')
-  try {
-    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off)
-    fsyncSync(fd)
-  } catch (e) {
-    closeSync(fd)
-    rmSync(tmp, { force: true })
-    throw e
-  }
-  closeSync(fd)
-  renameSync(tmp, file)
-  // The rename lives in the directory: fsync it too, or a power cut can forget the rename.
-  const dfd = openSync(dir, 'r')
-  try {
-    fsyncSync(dfd)
-  } finally {
-    closeSync(dfd)
-  }
+/** Writes `bytes` to `file` atomically and durably (engine/atomic-write.ts); returns the file's sha256. */
+export function writeFileAtomic(file: string, bytes: Uint8Array, fs?: AtomicFs): string {
+  writeAtomic(file, bytes, fs)
   return sha256Hex(bytes)
 }
 

@@ -8,7 +8,7 @@ export type JobOutcome =
   | { state: 'done' | 'cancelled'; message: string | null }
   | { state: 'failed'; message: string; code: ServiceError['code'] }
 
-type ProgressFields = Partial<Pick<JobView, 'step' | 'maxSteps' | 'loss' | 'editsDone' | 'editsTotal' | 'etaS' | 'message'>>
+type ProgressFields = Partial<Pick<JobView, 'step' | 'maxSteps' | 'loss' | 'editsDone' | 'editsTotal' | 'batchEdits' | 'etaS' | 'message'>>
 
 export interface JobContext {
   readonly id: number
@@ -55,7 +55,7 @@ export class JobQueue {
   enqueue(spec: JobSpec): JobView {
     const view: JobView = {
       id: this.nextId++, kind: spec.kind, experimentId: spec.experimentId, state: 'queued', step: 0, maxSteps: 0,
-      loss: null, editsDone: 0, editsTotal: spec.editsTotal, etaS: null, message: null, errorCode: null
+      loss: null, editsDone: 0, editsTotal: spec.editsTotal, batchEdits: 0, etaS: null, message: null, errorCode: null
     }
     this.waiting.push({ view, spec, ctl: new AbortController() })
     this.events.progress({ ...view })

@@ -8,36 +8,57 @@ import { EngineError } from '../jobs/host'
 import type { ApplyReply } from '../jobs/protocol'
 import type { JobContext, JobOutcome, JobSpec } from '../jobs/queue'
 import {
-  batchEdits, countEditsByStatus, createNextBatch, listBatches, putCodes, recordCheckpoint, setBatchState,
-  type BatchWithEdits
+  batchEdits, countEditsByStatus, createBatchOf, createNextBatch, dissolveBatch, getEdit, listBatches, putCodes,
+  recordCheckpoint, setBatchState, wasApplied, type BatchWithEdits
 } from '../store'
 import { newCheckpointPath, type Ctx } from './context'
 import { ensureLoaded, wantedKey } from './engine-state'
-import { toServiceError } from './errors'
+import { fail, toServiceError } from './errors'
+import { EtaEstimator } from './eta'
 
 export interface ApplyPlan {
   experimentId: number
   batchSize: number
   /** Batches to run, waiting ones included; null = until the queue is empty. */
   batches: number | null
-  /** Replay: run only the waiting batches, cut no new ones. */
-  replayOnly: boolean
+  /**
+   * Replay: exactly these batches (the ones a revert-only queued again), cut no new ones. A batch waiting for any
+   * other reason (a cancel) is not part of the history being replayed and keeps waiting. null: an apply.
+   */
+  replay: ReadonlySet<number> | null
+  /** Apply exactly these queued edits as one batch (the analyst's selection); null: cut batches of batchSize. */
+  selection?: readonly number[]
   /** Batches to switch off again once replayed (they were disabled before the rollback that queued them). */
   redisable: ReadonlySet<number>
 }
 
 const waiting = (b: BatchWithEdits): boolean => b.state === 'queued' || b.state === 'interrupted'
 
+/**
+ * A waiting batch that was never applied (cancelled, or interrupted by a crash) and whose size is not the one asked
+ * for now: the analyst changed the batch size since it was cut, so it is cut again (issue 13). A batch waiting for
+ * a replay keeps its edits, since it re-creates history as it was.
+ */
+const recut = (ctx: Ctx, plan: ApplyPlan, b: BatchWithEdits): boolean =>
+  plan.replay === null && b.editIds.length !== plan.batchSize && !wasApplied(ctx.db, b.id)
+
+/** The batches the plan runs before it cuts new ones, in seq order. */
+function pendingBatches(ctx: Ctx, plan: ApplyPlan): BatchWithEdits[] {
+  const all = listBatches(ctx.db, plan.experimentId).filter(waiting)
+  return plan.replay === null ? all : all.filter((b) => plan.replay?.has(b.id))
+}
+
 /** Edits the plan will train, for the progress bar. */
 function plannedEdits(ctx: Ctx, plan: ApplyPlan): number {
-  const pending = listBatches(ctx.db, plan.experimentId).filter(waiting)
+  if (plan.selection) return plan.selection.length
+  const pending = pendingBatches(ctx, plan).filter((b) => !recut(ctx, plan, b))
   let budget = plan.batches ?? Infinity
   let total = 0
   for (const b of pending) {
     if (budget-- <= 0) return total
     total += b.editIds.length
   }
-  if (plan.replayOnly) return total
+  if (plan.replay !== null) return total
   const inPending = pending.reduce((a, b) => a + b.editIds.length, 0)
   const unbatched = countEditsByStatus(ctx.db, plan.experimentId).queued - inPending
   return total + Math.min(unbatched, budget * plan.batchSize)
@@ -58,7 +79,7 @@ export function checkLoadable(ctx: Ctx, experimentId: number): void {
 
 export function applyJob(ctx: Ctx, plan: ApplyPlan): JobSpec {
   return {
-    kind: plan.replayOnly ? 'replay' : 'apply',
+    kind: plan.replay !== null ? 'replay' : 'apply',
     experimentId: plan.experimentId,
     editsTotal: plannedEdits(ctx, plan),
     run: (job) => ctx.lock.run(() => runApply(ctx, job, plan))
@@ -70,41 +91,95 @@ export function applyJob(ctx: Ctx, plan: ApplyPlan): JobSpec {
  * state first, so a checkpoint that cannot be loaded (corrupt, missing) refuses the job before a batch is cut and
  * history stays exactly as it was; a batch cut anyway would wait there for a later replay to train it.
  */
-async function nextBatch(ctx: Ctx, plan: ApplyPlan): Promise<BatchWithEdits | null> {
-  const pending = listBatches(ctx.db, plan.experimentId).find(waiting)
-  if (!pending && (plan.replayOnly || countEditsByStatus(ctx.db, plan.experimentId).queued === 0)) return null
+async function nextBatch(ctx: Ctx, job: JobContext, plan: ApplyPlan, notes: string[]): Promise<BatchWithEdits | null> {
+  if (plan.selection) return selectionBatch(ctx, plan.experimentId, plan.selection, notes)
+  let pending = pendingBatches(ctx, plan).at(0)
+  if (!pending && (plan.replay !== null || countEditsByStatus(ctx.db, plan.experimentId).queued === 0)) return null
   await ensureLoaded(ctx, plan.experimentId)
+  if (pending && recut(ctx, plan, pending)) {
+    const note = `batch ${pending.seq} (${pending.editIds.length} edit(s), never applied) was cut again to ${plan.batchSize} per batch`
+    dissolveBatch(ctx.db, pending.id, note)
+    job.progress({ message: note }, true)
+    notes.push(note)
+    pending = undefined
+  }
   return pending ?? createNextBatch(ctx.db, plan.experimentId, plan.batchSize)
 }
 
+/**
+ * The selection's batch. Waiting batches never applied go back to the queue first: trained after the selection they
+ * would sit before it in history (a lower seq) while built on top of it, and a revert would then undo the wrong
+ * batches. A batch waiting for a replay cannot be set aside: the request is refused for it (checkSelection).
+ */
+async function selectionBatch(ctx: Ctx, experimentId: number, editIds: readonly number[], notes: string[]): Promise<BatchWithEdits> {
+  await ensureLoaded(ctx, experimentId)
+  for (const b of listBatches(ctx.db, experimentId).filter(waiting)) {
+    const note = `batch ${b.seq} (${b.editIds.length} edit(s), never applied) went back to the queue`
+    dissolveBatch(ctx.db, b.id, `${note}: a selection was applied`)
+    notes.push(note)
+  }
+  return createBatchOf(ctx.db, experimentId, editIds)
+}
+
+/**
+ * Refuses a selection up front, naming the edit, when one cannot be claimed (not queued, or in a batch that is not a
+ * waiting batch never applied), or when a batch waits for a replay (see selectionBatch). The job checks again.
+ */
+export function checkSelection(ctx: Ctx, experimentId: number, editIds: readonly number[]): void {
+  const batches = listBatches(ctx.db, experimentId)
+  const replays = batches.filter((b) => waiting(b) && wasApplied(ctx.db, b.id))
+  if (replays.length > 0) {
+    throw fail('conflict', `batch ${replays.map((b) => b.seq).join(', ')} wait(s) to be replayed after a revert-only; apply them first (Apply next batch), then the selection`)
+  }
+  const batchOf = new Map(batches.flatMap((b) => b.editIds.map((id) => [id, b] as const)))
+  for (const id of editIds) {
+    const e = getEdit(ctx.db, id)
+    if (!e || e.experimentId !== experimentId) throw fail('not_found', `edit ${id} is not in experiment ${experimentId}`)
+    const b = batchOf.get(id)
+    if (e.status !== 'queued' || (b && !waiting(b))) {
+      throw fail('conflict', `edit ${id} is ${b ? `in batch ${b.seq} (${b.state})` : e.status}; only queued edits no batch has run can be applied as a selection`)
+    }
+  }
+}
+
 async function runApply(ctx: Ctx, job: JobContext, plan: ApplyPlan): Promise<JobOutcome> {
-  const t0 = performance.now()
   let done = 0
   let applied = 0
+  /** What the analyst should read in the job's last message besides the count (a batch cut again). */
+  const notes: string[] = []
   // Counted again now: the queue may have changed while the job waited its turn.
   let total = plannedEdits(ctx, plan)
   job.progress({ editsTotal: total }, true)
+  const eta = new EtaEstimator(total)
+  /** Seconds spent in finished batches' training (loading the engine is not a step, so it stays out of the mean). */
+  let trainedS = 0
   for (let budget = plan.batches ?? Infinity; budget > 0; budget--) {
     if (job.signal.aborted) return { state: 'cancelled', message: `cancelled after ${applied} batch(es)` }
-    const batch = await nextBatch(ctx, plan)
+    const batch = await nextBatch(ctx, job, plan, notes)
     if (!batch) break
-    const r = await trainBatch(ctx, job, plan, batch, (frac) => {
-      const elapsed = (performance.now() - t0) / 1000
-      const progressed = done + frac * batch.editIds.length
-      return progressed > 0 ? (elapsed / progressed) * Math.max(0, total - progressed) : null
+    const t0 = performance.now()
+    let steps = 0
+    const r = await trainBatch(ctx, job, plan, batch, (step, maxSteps) => {
+      steps = step
+      const elapsedS = trainedS + (performance.now() - t0) / 1000
+      return eta.estimate({ elapsedS, step, maxSteps, batchEdits: batch.editIds.length })
     })
     if (r) return r
+    trainedS += (performance.now() - t0) / 1000
+    eta.batchDone(steps, batch.editIds.length)
     applied++
     done += batch.editIds.length
     total = Math.max(total, done)
-    job.progress({ editsDone: done, editsTotal: total }, true)
+    eta.setTotal(total)
+    job.progress({ editsDone: done, editsTotal: total, batchEdits: 0 }, true)
   }
-  return { state: 'done', message: applied === 0 ? 'nothing to apply: the queue is empty' : `${applied} batch(es) applied, ${done} edit(s)` }
+  const summary = applied === 0 ? 'nothing to apply: the queue is empty' : `${applied} batch(es) applied, ${done} edit(s)`
+  return { state: 'done', message: [summary, ...notes].join('; ') }
 }
 
 /** Trains one batch; null when it was applied, else the job's outcome. */
 async function trainBatch(
-  ctx: Ctx, job: JobContext, plan: ApplyPlan, batch: BatchWithEdits, eta: (frac: number) => number | null
+  ctx: Ctx, job: JobContext, plan: ApplyPlan, batch: BatchWithEdits, eta: (step: number, maxSteps: number) => number | null
 ): Promise<JobOutcome | null> {
   const { db } = ctx
   const edits = batchEdits(db, batch.id)
@@ -113,7 +188,7 @@ async function trainBatch(
     setBatchState(db, batch.id, 'training')
   })()
   changed(ctx, plan.experimentId)
-  job.progress({ step: 0, loss: null, message: `batch ${batch.seq}: ${edits.length} edit(s)` }, true)
+  job.progress({ step: 0, loss: null, batchEdits: edits.length, message: `batch ${batch.seq}: ${edits.length} edit(s)` }, true)
   const cp = newCheckpointPath(ctx, plan.experimentId, batch.id)
   let reply: ApplyReply
   try {
@@ -122,7 +197,7 @@ async function trainBatch(
       { batchId: batch.id, edits: edits.map((e) => ({ prompt: e.prompt, target: e.target })), checkpointFile: cp.abs },
       {
         signal: job.signal,
-        onProgress: (p) => job.progress({ step: p.step, maxSteps: p.maxSteps, loss: p.loss, etaS: eta(p.step / Math.max(1, p.maxSteps)) })
+        onProgress: (p) => job.progress({ step: p.step, maxSteps: p.maxSteps, loss: p.loss, etaS: eta(p.step, p.maxSteps) })
       }
     )
   } catch (e) {
@@ -139,7 +214,8 @@ async function trainBatch(
           editId: e.id, code: Uint32Array.from(reply.codes[i]), preset: Uint32Array.from(reply.presets[i])
         })))
       }
-      setBatchState(db, batch.id, 'applied', { steps: reply.steps, wallMs: reply.wallMs })
+      const finalLoss = reply.finalLoss !== null && Number.isFinite(reply.finalLoss) ? reply.finalLoss : undefined
+      setBatchState(db, batch.id, 'applied', { steps: reply.steps, wallMs: reply.wallMs, finalLoss })
       if (plan.redisable.has(batch.id)) setBatchState(db, batch.id, 'disabled', { reason: 'replayed; it was disabled before the rollback' })
       return row
     })()

@@ -72,7 +72,8 @@ async function runEvaluate(ctx: Ctx, job: JobContext, experimentId: number): Pro
     signal: job.signal,
     onProgress: (p) => {
       const s = (performance.now() - t0) / 1000
-      job.progress({ step: p.step, maxSteps: p.maxSteps, etaS: (s / p.step) * (p.maxSteps - p.step) })
+      // Every chunk scores part of all the sampled edits: the job bar advances them together, as a batch's steps.
+      job.progress({ step: p.step, maxSteps: p.maxSteps, batchEdits: records.length, etaS: (s / p.step) * (p.maxSteps - p.step) })
     }
   }).catch((e: unknown) => {
     if (e instanceof EngineError && e.code === 'cancelled') return null

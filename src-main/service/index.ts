@@ -15,14 +15,14 @@ import { JobQueue } from '../jobs/queue'
 import { nodeSpawn, type SpawnEngine } from '../jobs/spawn'
 import {
   addEdits, cloneExperiment, deleteEdit, getEdit, getExperiment, getModel, listEdits, listExperiments, listModels,
-  metricSeries, updateEdit, updateExperiment, createExperiment
+  metricSeries, updateEdit, updateExperiment, createExperiment, requeueEdits
 } from '../store'
-import { applyJob, checkLoadable } from './apply'
+import { applyJob, checkLoadable, checkSelection } from './apply'
 import { Lock, type Ctx } from './context'
 import { fail, toServiceError } from './errors'
 import { evaluateJob } from './evaluate'
 import { probe } from './probe'
-import { revertOnly, revertTo, setEnabled, undo } from './rollback'
+import { revertOnly, revertTo, setEnabled, undo, undoable } from './rollback'
 import { applyThreshold, probeEdit, scopeDistances, scopeMap, scopeTradeoff } from './scope'
 import {
   exportAdapter, exportEdits, exportMetrics, importAdapter, importEdits, importEditsFromPath, mustExperiment, previewImport
@@ -172,11 +172,22 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     'jobs.apply': ({ experimentId, batchSize, batches }) => {
       mustExperiment(ctx, experimentId)
       checkLoadable(ctx, experimentId)
-      return jobs.enqueue(applyJob(ctx, { experimentId, batchSize, batches, replayOnly: false, redisable: new Set() }))
+      return jobs.enqueue(applyJob(ctx, { experimentId, batchSize, batches, replay: null, redisable: new Set() }))
     },
     'jobs.evaluate': ({ experimentId }) => {
       checkLoadable(ctx, experimentId)
       return jobs.enqueue(evaluateJob(ctx, experimentId))
+    },
+    'jobs.applySelection': ({ experimentId, editIds }) => {
+      mustExperiment(ctx, experimentId)
+      checkLoadable(ctx, experimentId)
+      checkSelection(ctx, experimentId, editIds)
+      return jobs.enqueue(applyJob(ctx, { experimentId, batchSize: editIds.length, batches: 1, replay: null, redisable: new Set(), selection: editIds }))
+    },
+    'edits.requeue': ({ ids }) => {
+      const r = requeueEdits(ctx.db, ids)
+      editsChanged(r.experimentId)
+      return { ids: r.ids }
     },
     'jobs.cancel': ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
     'jobs.current': () => jobs.current(),
@@ -186,6 +197,10 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     'rollback.disable': ({ batchId }) => setEnabled(ctx, batchId, false),
     'rollback.enable': ({ batchId }) => setEnabled(ctx, batchId, true),
     'rollback.undo': ({ experimentId }) => undo(ctx, experimentId),
+    'rollback.undoable': ({ experimentId }) => {
+      mustExperiment(ctx, experimentId)
+      return undoable(ctx, experimentId)
+    },
     'metrics.series': ({ experimentIds, names }) => {
       const out: Res<'metrics.series'> = {}
       for (const id of experimentIds) {

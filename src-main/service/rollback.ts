@@ -8,7 +8,7 @@
 // The engine is not touched here: it is brought to the database's state before its next use (engine-state.ts).
 import type Database from 'better-sqlite3'
 import { z } from 'zod'
-import type { BatchView, JobView } from '../../src-preload/contract'
+import type { BatchView, JobView, UndoView } from '../../src-preload/contract'
 import { switchesBatches } from '../engine/methods/configs'
 import {
   getBatch, getExperiment, listBatchCodes, listBatches, listCheckpoints, listRecentEvents, logEvent, putCodes,
@@ -115,9 +115,15 @@ export function revertOnly(ctx: Ctx, batchId: number): JobView {
     log(ctx.db, target.experimentId, r)
     return r
   })()
+  const later = record.batches.filter((b) => b.id !== target.id)
+  const redisable = new Set(later.filter((b) => b.from === 'disabled').map((b) => b.id))
+  // Exactly the batches this rollback took off; one waiting for another reason (cancelled) is not replayed.
+  const replay = new Set(later.map((b) => b.id))
+  const job = ctx.jobs.enqueue(applyJob(ctx, { experimentId: target.experimentId, batchSize: 1, batches: null, replay, redisable }))
+  // Announced after the job, so a window hears that a job holds the engine before it hears the batches changed
+  // (and does not re-probe into it: issue 13 bug 6).
   done(ctx, target.experimentId)
-  const redisable = new Set(record.batches.filter((b) => b.id !== target.id && b.from === 'disabled').map((b) => b.id))
-  return ctx.jobs.enqueue(applyJob(ctx, { experimentId: target.experimentId, batchSize: 1, batches: null, replayOnly: true, redisable }))
+  return job
 }
 
 export function setEnabled(ctx: Ctx, batchId: number, enabled: boolean): BatchView[] {
@@ -151,33 +157,59 @@ function restoreState(db: Database.Database, batchId: number, to: Kept, reason: 
   setBatchState(db, batchId, to, { reason })
 }
 
+/** The newest rollback not undone yet, and why it cannot be undone now (null when it can): "batch 4 was applied after it". */
+interface PendingUndo {
+  eventId: number
+  record: RollbackRecord
+  blocked: string | null
+}
+
+function pendingUndo(ctx: Ctx, experimentId: number): PendingUndo | null {
+  const { db } = ctx
+  const events = listRecentEvents(db, { entity: 'experiment', entityId: experimentId, limit: EVENT_WINDOW })
+  const undone = new Set(events.filter((e) => e.kind === UNDO_EVENT).map((e) => e.detail.undid))
+  const event = events.find((e) => e.kind === ROLLBACK_EVENT && !undone.has(e.id))
+  if (!event) return null
+  const parsed = RollbackRecordSchema.safeParse(event.detail)
+  if (!parsed.success) throw fail('internal', `audit event ${event.id} is not a readable rollback record: ${parsed.error.issues[0].message}`)
+  const r = parsed.data
+  if (r.op === 'disable' || r.op === 'enable') {
+    const b = mustBatch(ctx, r.batchId)
+    const left: Kept = r.op === 'disable' ? 'disabled' : 'applied'
+    return { eventId: event.id, record: r, blocked: b.state === left ? null : `batch ${b.seq} is ${b.state} now, not ${left}` }
+  }
+  // A revert is undone only while nothing else was applied on top of it: two histories cannot both be current.
+  const involved = new Set(r.batches.map((b) => b.id))
+  const since = listRecentEvents(db, { entity: 'batch', limit: EVENT_WINDOW }).find((e) =>
+    e.id > event.id && e.kind === 'batch.state' && e.detail.experimentId === experimentId &&
+    (e.detail.to === 'applied' || e.detail.to === 'disabled') && e.entityId !== null && !involved.has(e.entityId))
+  const blocked = since ? `batch ${String(since.detail.seq)} was applied after it; revert that batch first` : null
+  return { eventId: event.id, record: r, blocked }
+}
+
+const NOTHING_TO_UNDO = 'no rollback to undo'
+
+/** What rollback.undo would undo now, or why it cannot: the UI disables Undo and says why. */
+export function undoable(ctx: Ctx, experimentId: number): UndoView {
+  const p = pendingUndo(ctx, experimentId)
+  if (!p) return { op: null, seq: null, blocked: NOTHING_TO_UNDO }
+  return { op: p.record.op, seq: p.record.seq, blocked: p.blocked }
+}
+
 /** Undoes the newest rollback of the experiment that is not undone yet. */
 export function undo(ctx: Ctx, experimentId: number): BatchView[] {
   assertIdle(ctx, experimentId)
   const { db } = ctx
   db.transaction(() => {
-    const events = listRecentEvents(db, { entity: 'experiment', entityId: experimentId, limit: EVENT_WINDOW })
-    const undone = new Set(events.filter((e) => e.kind === UNDO_EVENT).map((e) => e.detail.undid))
-    const event = events.find((e) => e.kind === ROLLBACK_EVENT && !undone.has(e.id))
-    if (!event) throw fail('conflict', `experiment ${experimentId} has no rollback to undo`)
-    const parsed = RollbackRecordSchema.safeParse(event.detail)
-    if (!parsed.success) throw fail('internal', `audit event ${event.id} is not a readable rollback record: ${parsed.error.issues[0].message}`)
-    const r = parsed.data
-    const involved = new Set(r.batches.map((b) => b.id))
+    const p = pendingUndo(ctx, experimentId)
+    if (!p) throw fail('conflict', `experiment ${experimentId} has no rollback to undo`)
+    const r = p.record
     const reason = `undo ${r.op} of batch ${r.seq}`
+    if (p.blocked !== null) throw fail('conflict', `cannot ${reason}: ${p.blocked}`)
+    const involved = new Set(r.batches.map((b) => b.id))
     if (r.op === 'disable' || r.op === 'enable') {
-      const b = mustBatch(ctx, r.batchId)
-      const left: Kept = r.op === 'disable' ? 'disabled' : 'applied'
-      if (b.state !== left) throw fail('conflict', `cannot ${reason}: batch ${b.seq} is ${b.state} now, not ${left}`)
-      setBatchState(db, b.id, r.batches[0].from, { reason })
+      setBatchState(db, r.batchId, r.batches[0].from, { reason })
     } else {
-      // A revert is undone only while nothing else was applied on top of it: two histories cannot both be current.
-      const since = listRecentEvents(db, { entity: 'batch', limit: EVENT_WINDOW }).find((e) =>
-        e.id > event.id && e.kind === 'batch.state' && e.detail.experimentId === experimentId &&
-        (e.detail.to === 'applied' || e.detail.to === 'disabled') && e.entityId !== null && !involved.has(e.entityId))
-      if (since) {
-        throw fail('conflict', `cannot ${reason}: batch ${String(since.detail.seq)} was applied after it; revert that batch first`)
-      }
       const replayed = listCheckpoints(db, experimentId)
         .filter((cp) => cp.active && cp.afterBatchId !== null && involved.has(cp.afterBatchId) && !r.deactivated.includes(cp.id))
       for (const cp of replayed) setCheckpointActive(db, cp.id, false)
@@ -189,7 +221,7 @@ export function undo(ctx: Ctx, experimentId: number): BatchView[] {
         putCodes(db, batchId, codes.map((c) => ({ editId: c.editId, code: Uint32Array.from(c.code), preset: Uint32Array.from(c.preset) })))
       }
     }
-    logEvent(db, UNDO_EVENT, 'experiment', experimentId, { undid: event.id, op: r.op, batchId: r.batchId, seq: r.seq })
+    logEvent(db, UNDO_EVENT, 'experiment', experimentId, { undid: p.eventId, op: r.op, batchId: r.batchId, seq: r.seq })
   })()
   return done(ctx, experimentId)
 }

@@ -3,7 +3,7 @@
 import { existsSync, rmSync } from 'node:fs'
 import type { ExperimentView, ImportReport } from '../../src-preload/contract'
 import { basename } from 'node:path'
-import { importBytes, importFile, type ImportResult, type ZsreTarget } from '../importers'
+import { ImportError, importBytes, importFile, type ImportResult, type ZsreTarget } from '../importers'
 import { readVerified, writeFileAtomic } from '../jobs/checkpoint-file'
 import {
   addEdits, batchEdits, createExperiment, createNextBatch, getExperiment, getModel, latestActiveCheckpoint,
@@ -41,8 +41,17 @@ function report(r: ImportResult): ImportReport {
   }
 }
 
+/** A file refused whole comes back as data (`refused`): the dialog shows it with the file, line and field. */
 export async function previewImport(file: FileInput, zsreTarget?: ZsreTarget): Promise<ImportReport> {
-  return report(await importBytes(bytesOf(file), { name: file.name, zsreTarget }))
+  try {
+    return report(await importBytes(bytesOf(file), { name: file.name, zsreTarget }))
+  } catch (e) {
+    if (!(e instanceof ImportError)) throw e
+    return {
+      format: 'unknown', total: 0, good: 0, errors: [], omittedErrors: 0,
+      refused: { file: file.name, line: e.line ?? null, field: e.field ?? null, message: e.detail }
+    }
+  }
 }
 
 /** Parses first (nothing is written for a file-level error), then adds every good record in one transaction. */
@@ -83,10 +92,9 @@ function editRecord(e: Edit): AdapterEdit {
 export function exportEdits(ctx: Ctx, experimentId: number): { name: string; content: string } {
   const exp = mustExperiment(ctx, experimentId)
   const batchOf = batchOfEdits(ctx.db, experimentId)
-  const batches = new Map(listBatches(ctx.db, experimentId).map((b) => [b.id, b]))
   const lines: string[] = []
   for (const e of allEdits(ctx, experimentId)) {
-    const b = batches.get(batchOf.get(e.id) ?? -1)
+    const b = batchOf.get(e.id)
     lines.push(JSON.stringify({ ...editRecord(e), status: e.status, batch: b ? { seq: b.seq, state: b.state } : null }))
   }
   return { name: `${safeName(exp.name)}-edits.jsonl`, content: lines.map((l) => `${l}\n`).join('') }

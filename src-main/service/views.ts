@@ -2,9 +2,9 @@
 import { basename } from 'node:path'
 import type Database from 'better-sqlite3'
 import { parseMethodConfig } from '../engine/methods/configs'
-import type { BatchView, EditView, ExperimentView, ModelView } from '../../src-preload/contract'
+import type { BatchState, BatchView, EditView, ExperimentView, ModelView } from '../../src-preload/contract'
 import {
-  countEditsByStatus, getEdit, listBatches, type BatchWithEdits, type Edit, type Experiment, type Model
+  countEditsByStatus, getEdit, latestMetricsByBatch, listBatches, wasApplied, type BatchWithEdits, type Edit, type Experiment, type Model
 } from '../store'
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0)
@@ -24,32 +24,42 @@ export function experimentView(db: Database.Database, e: Experiment): Experiment
   }
 }
 
-export function editView(e: Edit, batchId: number | null): EditView {
+/** The batch an edit belongs to, as its row shows it. */
+export interface EditBatch {
+  id: number
+  seq: number
+  state: BatchState
+}
+
+export function editView(e: Edit, batch: EditBatch | null): EditView {
   return {
     id: e.id, position: e.position, prompt: e.prompt, target: e.target, groundTruth: e.groundTruth,
     rephrases: e.rephrases, locality: e.locality, subject: e.subject, relation: e.relation, sourceFile: e.sourceFile,
-    sourceLine: e.sourceLine, status: e.status, batchId
+    sourceLine: e.sourceLine, status: e.status, batchId: batch?.id ?? null, batchSeq: batch?.seq ?? null, batchState: batch?.state ?? null
   }
 }
 
-export function batchView(db: Database.Database, b: BatchWithEdits): BatchView {
+export function batchView(db: Database.Database, b: BatchWithEdits, metrics: BatchView['metrics'] = []): BatchView {
   return {
     id: b.id, seq: b.seq, state: b.state, createdAt: b.createdAt, startedAt: b.startedAt, finishedAt: b.finishedAt,
     steps: b.steps, wallMs: b.wallMs, error: b.error,
     edits: b.editIds.map((id) => {
       const e = getEdit(db, id)
       return { id, prompt: e?.prompt ?? '', target: e?.target ?? '' }
-    })
+    }),
+    finalLoss: b.finalLoss, metrics,
+    replay: (b.state === 'queued' || b.state === 'interrupted') && wasApplied(db, b.id)
   }
 }
 
 export function batchViews(db: Database.Database, experimentId: number): BatchView[] {
-  return listBatches(db, experimentId).map((b) => batchView(db, b))
+  const metrics = latestMetricsByBatch(db, experimentId)
+  return listBatches(db, experimentId).map((b) => batchView(db, b, metrics.get(b.id)))
 }
 
-/** edit id → batch id, for an experiment's batched edits. */
-export function batchOfEdits(db: Database.Database, experimentId: number): Map<number, number> {
-  const out = new Map<number, number>()
-  for (const b of listBatches(db, experimentId)) for (const id of b.editIds) out.set(id, b.id)
+/** edit id → its batch, for an experiment's batched edits. */
+export function batchOfEdits(db: Database.Database, experimentId: number): Map<number, EditBatch> {
+  const out = new Map<number, EditBatch>()
+  for (const b of listBatches(db, experimentId)) for (const id of b.editIds) out.set(id, { id: b.id, seq: b.seq, state: b.state })
   return out
 }

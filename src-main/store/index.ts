@@ -12,9 +12,13 @@ export {
   addEdit, addEdits, getEdit, updateEdit, deleteEdit, listEdits, countEditsByStatus,
   type AddEditsOptions, type EditPatch, type EditQuery
 } from './repos/edits'
+export { requeueEdits } from './repos/edits'
 export {
   BATCH_TRANSITIONS, createNextBatch, setBatchState, markInterruptedBatches, getBatch, listBatches, batchEdits,
   type TransitionInfo
+} from './repos/batches'
+export {
+  wasApplied, dissolveBatch, createBatchOf
 } from './repos/batches'
 export { putCodes, listActiveCodes, listBatchCodes, packWords, unpackWords, type CodeInput } from './repos/codes'
 export {
@@ -22,5 +26,6 @@ export {
   type CheckpointInput
 } from './repos/checkpoints'
 export { appendMetrics, metricSeries, metricNames, type MetricInput } from './repos/metrics'
+export { latestMetricsByBatch } from './repos/metrics'
 export { listRecentEvents, logEvent, type EventQuery } from './repos/events'
 export { changeExperimentConfig } from './repos/experiment-config'

@@ -76,6 +76,8 @@ export interface Batch {
   steps: number | null
   wallMs: number | null
   error: string | null
+  /** The last training step's loss, once applied. */
+  finalLoss: number | null
 }
 
 /** A batch with its edit ids in row order (row i of the training batch is editIds[i]). */

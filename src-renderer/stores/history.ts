@@ -2,7 +2,7 @@
 // when their promise does; revertOnly starts a replay job whose progress the jobs store shows.
 import { defineStore } from 'pinia'
 import { ref, shallowRef, watch } from 'vue'
-import type { BatchView, Result } from '../../src-preload/contract'
+import type { BatchView, Result, UndoView } from '../../src-preload/contract'
 import { useApi } from '../api'
 import { coalesce } from '../coalesce'
 import { useJobsStore } from './jobs'
@@ -18,6 +18,23 @@ export const ROLLBACK_LABELS: Record<RollbackAction, string> = {
   enable: 'Enable'
 }
 
+/** The rollback as a phrase, for "Undo “revert only” of batch 3". */
+export const UNDO_LABELS: Record<RollbackAction, string> = {
+  revertTo: 'revert to before',
+  revertOnly: 'revert only',
+  disable: 'disable',
+  enable: 'enable'
+}
+
+const NOTHING: UndoView = { op: null, seq: null, blocked: 'no rollback to undo' }
+
+/** What the Undo button's tooltip says: what it would undo, or why it cannot. */
+export function undoTitle(u: UndoView): string {
+  if (u.op === null) return 'Nothing to undo: no rollback in this experiment yet'
+  const what = `“${UNDO_LABELS[u.op]}” of batch ${u.seq}`
+  return u.blocked === null ? `Undo ${what}` : `Cannot undo ${what}: ${u.blocked}`
+}
+
 export const useHistoryStore = defineStore('history', () => {
   const api = useApi()
   const notices = useNoticesStore()
@@ -29,14 +46,22 @@ export const useHistoryStore = defineStore('history', () => {
   /** The rollback in flight, shown on its batch; one at a time. A revert-only stays pending until its replay job ends. */
   const pending = ref<{ batchId: number; action: RollbackAction | 'undo'; jobId?: number } | null>(null)
 
+  /** What Undo would undo now, asked with the batches so the button is enabled only when it can work. */
+  const undoable = ref<UndoView>(NOTHING)
+
   const load = coalesce(async () => {
     const experimentId = statusStore.experimentId
     if (experimentId === null) {
       batches.value = []
+      undoable.value = NOTHING
       return
     }
-    const list = await notices.guard('Could not load the batch history', api['batches.list']({ experimentId }))
+    const [list, u] = await Promise.all([
+      notices.guard('Could not load the batch history', api['batches.list']({ experimentId })),
+      notices.guard('Could not read what Undo would undo', api['rollback.undoable']({ experimentId }))
+    ])
     if (list) batches.value = [...list].sort((a, b) => b.seq - a.seq)
+    if (u) undoable.value = u
   })
 
   async function run<T>(batchId: number, action: RollbackAction | 'undo', title: string, call: () => Promise<Result<T>>): Promise<T | undefined> {
@@ -69,12 +94,16 @@ export const useHistoryStore = defineStore('history', () => {
 
   async function undo(): Promise<boolean> {
     const experimentId = statusStore.experimentId
-    if (experimentId === null) return false
-    return (await run(0, 'undo', 'Could not undo the last rollback', () => api['rollback.undo']({ experimentId }))) !== undefined
+    const { op, seq } = undoable.value
+    if (experimentId === null || op === null) return false
+    const done = (await run(0, 'undo', 'Could not undo the last rollback', () => api['rollback.undo']({ experimentId }))) !== undefined
+    if (done) notices.info(`Undone: “${UNDO_LABELS[op]}” of batch ${seq}`, 'The batches and the adapter are as they were before it.')
+    return done
   }
 
   api.onEvent((e) => {
-    if (e.type === 'batches.changed' && e.experimentId === statusStore.experimentId) void load()
+    // metrics.changed: an evaluation put its results on the newest batch's card.
+    if ((e.type === 'batches.changed' || e.type === 'metrics.changed') && e.experimentId === statusStore.experimentId) void load()
     if (e.type === 'job.finished') {
       if (pending.value?.jobId === e.job.id) pending.value = null
       void load()
@@ -82,5 +111,5 @@ export const useHistoryStore = defineStore('history', () => {
   })
   watch(() => statusStore.experimentId, () => void load())
 
-  return { batches, pending, load, rollback, undo }
+  return { batches, pending, undoable, load, rollback, undo }
 })

@@ -2,7 +2,7 @@
 // changes (a job finished; a batch reverted, disabled or enabled), so the panel does not keep a stale answer.
 import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
-import type { EditProbeView, ProbeResult } from '../../src-preload/contract'
+import type { EditProbeView, ProbeResult, Result } from '../../src-preload/contract'
 import { useApi } from '../api'
 import { coalesce } from '../coalesce'
 import { useJobsStore } from './jobs'
@@ -25,6 +25,8 @@ export const useProbeStore = defineStore('probe', () => {
   const editProbe = shallowRef<EditProbeView | null>(null)
   /** The queue row being probed (null: a typed prompt). */
   const editId = ref<number | null>(null)
+  /** A job held the engine when the probe asked: it asks again when the job ends, instead of failing. */
+  const waiting = ref(false)
 
   const ask = coalesce(async () => {
     const experimentId = statusStore.experimentId
@@ -34,15 +36,19 @@ export const useProbeStore = defineStore('probe', () => {
     try {
       const id = editId.value
       if (id !== null) {
-        const v = await notices.guard('The probe failed', api['probe.edit']({ experimentId, editId: id }))
-        if (v && editId.value === id) {
+        const v = await notices.guard('The probe failed', settleBusy(api['probe.edit']({ experimentId, editId: id })))
+        if (v === 'busy') waiting.value = true
+        else if (v && editId.value === id) {
+          waiting.value = false
           editProbe.value = v
           result.value = v.result
         }
         return
       }
-      const r = await notices.guard('The probe failed', api.probe({ experimentId, prompts: [text] }))
-      if (r && editId.value === null) {
+      const r = await notices.guard('The probe failed', settleBusy(api.probe({ experimentId, prompts: [text] })))
+      if (r === 'busy') waiting.value = true
+      else if (r && editId.value === null) {
+        waiting.value = false
         editProbe.value = null
         result.value = r[0] ?? null
       }
@@ -50,6 +56,12 @@ export const useProbeStore = defineStore('probe', () => {
       loading.value = false
     }
   })
+
+  /** 'busy' is not a failure of the probe: the engine is training (issue 13: a rollback's replay showed an error). */
+  async function settleBusy<T>(call: Promise<Result<T>>): Promise<Result<T | 'busy'>> {
+    const r = await call
+    return !r.ok && r.error.code === 'busy' ? { ok: true, value: 'busy' } : r
+  }
 
   /** Probes `text` (default: the prompt field). */
   async function run(text: string = prompt.value): Promise<void> {
@@ -70,10 +82,10 @@ export const useProbeStore = defineStore('probe', () => {
   // While a job trains, the engine is busy (probe would answer `busy`) and the adapter is in flux: wait for the
   // job to finish. Rollbacks that are not jobs (revert to, disable, enable) show up as batches.changed.
   api.onEvent((e) => {
-    if (!result.value) return
+    if (!result.value && !waiting.value) return
     if (e.type === 'job.finished') void ask()
     else if (e.type === 'batches.changed' && e.experimentId === statusStore.experimentId && !jobs.active) void ask()
   })
 
-  return { prompt, result, editProbe, asked, loading, run, runEdit }
+  return { prompt, result, editProbe, asked, loading, waiting, run, runEdit }
 })

@@ -2,7 +2,7 @@
 // it can hold tens of thousands of rows; add / update / delete, import, and starting apply jobs.
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef, watch } from 'vue'
-import type { EditInput, EditStatus, EditView, ImportReport } from '../../src-preload/contract'
+import type { EditInput, EditStatus, EditView, ImportReport, Result } from '../../src-preload/contract'
 import { EDIT_STATUSES } from '../../src-preload/contract'
 import { useApi } from '../api'
 import { coalesce } from '../coalesce'
@@ -15,6 +15,11 @@ const PAGE = 10_000
 const BATCH_SIZE_KEY = 'elder.batchSize'
 
 export type StatusFilter = EditStatus | 'all'
+/** Another live row with the same prompt: the same target (duplicate) or another one (conflict). */
+export interface RowFlag {
+  kind: 'duplicate' | 'conflict'
+  others: Array<{ id: number; position: number; target: string }>
+}
 /** A file to import: its bytes as base64 (see base64.ts), so the importer sees them as they are on disk. */
 export interface ImportFile {
   name: string
@@ -25,6 +30,15 @@ function storedBatchSize(): number {
   const n = Number(globalThis.localStorage?.getItem(BATCH_SIZE_KEY))
   // elder-spec §9: one edit per batch by default.
   return Number.isInteger(n) && n >= 1 && n <= 10_000 ? n : 1
+}
+
+/** A call's Result, with a rejected call (a broken connection) as an error too. */
+async function settle<T>(call: Promise<Result<T>>): Promise<Result<T>> {
+  try {
+    return await call
+  } catch (e) {
+    return { ok: false, error: { code: 'io', message: e instanceof Error ? e.message : String(e) } }
+  }
 }
 
 export const useQueueStore = defineStore('queue', () => {
@@ -42,6 +56,11 @@ export const useQueueStore = defineStore('queue', () => {
   const search = ref('')
 
   watch(batchSize, (n) => globalThis.localStorage?.setItem(BATCH_SIZE_KEY, String(n)))
+
+  /** Rows the analyst ticked (ids), for "apply the selection as one batch" and "re-queue". */
+  const selected = shallowRef<ReadonlySet<number>>(new Set())
+  /** The row a shift-click extends the selection from. */
+  let anchor: number | null = null
 
   const counts = computed(() => {
     const c = Object.fromEntries(EDIT_STATUSES.map((s) => [s, 0])) as Record<EditStatus, number>
@@ -61,6 +80,60 @@ export const useQueueStore = defineStore('queue', () => {
     )
   })
 
+  /** Ticks or unticks one row; with shift, ticks every visible row between the last ticked one and this one. */
+  function toggle(id: number, range = false): void {
+    const next = new Set(selected.value)
+    const list = visible.value
+    const from = anchor === null ? -1 : list.findIndex((r) => r.id === anchor)
+    const to = list.findIndex((r) => r.id === id)
+    if (range && from >= 0 && to >= 0) {
+      for (let i = Math.min(from, to); i <= Math.max(from, to); i++) next.add(list[i].id)
+    } else if (next.has(id)) next.delete(id)
+    else next.add(id)
+    anchor = id
+    selected.value = next
+  }
+
+  /** Ticks every row the filter and search show. */
+  function selectFiltered(): void {
+    selected.value = new Set([...selected.value, ...visible.value.map((r) => r.id)])
+  }
+
+  function clearSelection(): void {
+    selected.value = new Set()
+    anchor = null
+  }
+
+  const selectedRows = computed(() => rows.value.filter((r) => selected.value.has(r.id)))
+  /** The ticked rows a batch can take: queued, and not in a batch that has run (a cancelled one is cut again). */
+  const applicable = computed(() => selectedRows.value.filter((r) => r.status === 'queued' && r.batchState !== 'training'))
+  /** The ticked rows that can be queued again. */
+  const requeueable = computed(() => selectedRows.value.filter((r) => r.status === 'rolled_back' || r.status === 'failed'))
+
+  /**
+   * Rows whose prompt another live row (queued or applied) has too: the same target is a duplicate, another target a
+   * conflict (the later edit of a prompt replaces the earlier). By id, with the other rows' ids and targets.
+   */
+  const flags = computed(() => {
+    const norm = (s: string): string => s.trim().replace(/\s+/g, ' ').toLowerCase()
+    const byPrompt = new Map<string, EditView[]>()
+    for (const r of rows.value) {
+      if (r.status !== 'queued' && r.status !== 'applied') continue
+      const k = norm(r.prompt)
+      byPrompt.set(k, [...(byPrompt.get(k) ?? []), r])
+    }
+    const out = new Map<number, RowFlag>()
+    for (const group of byPrompt.values()) {
+      if (group.length < 2) continue
+      for (const r of group) {
+        const others = group.filter((o) => o.id !== r.id)
+        const conflict = others.some((o) => norm(o.target) !== norm(r.target))
+        out.set(r.id, { kind: conflict ? 'conflict' : 'duplicate', others: others.map((o) => ({ id: o.id, position: o.position, target: o.target })) })
+      }
+    }
+    return out
+  })
+
   const load = coalesce(async () => {
     const experimentId = statusStore.experimentId
     if (experimentId === null) {
@@ -77,6 +150,9 @@ export const useQueueStore = defineStore('queue', () => {
         if (page.rows.length === 0 || all.length >= page.total) break
       }
       rows.value = all
+      // Ticks on rows that are gone (deleted, another experiment) go too.
+      const ids = new Set(all.map((r) => r.id))
+      if ([...selected.value].some((id) => !ids.has(id))) selected.value = new Set([...selected.value].filter((id) => ids.has(id)))
     } finally {
       loading.value = false
     }
@@ -92,8 +168,18 @@ export const useQueueStore = defineStore('queue', () => {
     const experimentId = requireExperiment()
     if (experimentId === null) return false
     const r = await notices.guard('Could not add the edit', api['edits.add']({ experimentId, edits: [edit] }))
-    if (r) await load()
-    return r !== undefined
+    if (!r) return false
+    await load()
+    // Said at once, not only by the row's flag (issue 13: the same edit was queued twice without a word).
+    const f = flags.value.get(r.ids[0])
+    if (f) {
+      const others = f.others.map((o) => `#${o.position + 1}`).join(', ')
+      notices.info(
+        f.kind === 'duplicate' ? `Edit added; the same edit is already ${others}` : `Edit added; the same prompt has another target in ${others}`,
+        f.kind === 'duplicate' ? 'Delete one of them unless you mean to train it twice.' : 'The edit applied later replaces the earlier one.'
+      )
+    }
+    return true
   }
 
   async function update(id: number, patch: Partial<EditInput>): Promise<boolean> {
@@ -111,16 +197,17 @@ export const useQueueStore = defineStore('queue', () => {
     return r !== undefined
   }
 
-  async function preview(file: ImportFile, zsreTarget?: 'alt' | 'answers'): Promise<ImportReport | undefined> {
-    return notices.guard(`Could not read ${file.name}`, api['edits.importPreview']({ file, zsreTarget }))
+  /** The import dialog shows a refusal itself (file, line, field), so these answer the Result, not a toast. */
+  async function preview(file: ImportFile, zsreTarget?: 'alt' | 'answers'): Promise<Result<ImportReport>> {
+    return settle(api['edits.importPreview']({ file, zsreTarget }))
   }
 
-  async function importFile(file: ImportFile, zsreTarget?: 'alt' | 'answers'): Promise<ImportReport | undefined> {
-    const experimentId = requireExperiment()
-    if (experimentId === null) return undefined
-    const report = await notices.guard(`Could not import ${file.name}`, api['edits.import']({ experimentId, file, zsreTarget }))
-    if (report) await load()
-    return report
+  async function importFile(file: ImportFile, zsreTarget?: 'alt' | 'answers'): Promise<Result<ImportReport>> {
+    const experimentId = statusStore.experimentId
+    if (experimentId === null) return { ok: false, error: { code: 'not_found', message: 'the workspace has no current experiment' } }
+    const r = await settle(api['edits.import']({ experimentId, file, zsreTarget }))
+    if (r.ok) await load()
+    return r
   }
 
   /** Starts an apply job over the next `batches` batches (null: until the queue is empty). */
@@ -144,11 +231,37 @@ export const useQueueStore = defineStore('queue', () => {
     focused.value = id
   }
 
+  /** Applies the ticked queued rows as one batch, whatever the batch size. */
+  async function applySelection(): Promise<boolean> {
+    const experimentId = requireExperiment()
+    const editIds = applicable.value.map((r) => r.id)
+    if (experimentId === null || editIds.length === 0) return false
+    const job = await notices.guard('Could not apply the selection', api['jobs.applySelection']({ experimentId, editIds }))
+    if (!job) return false
+    jobs.track(job)
+    clearSelection()
+    return true
+  }
+
+  /** Queues rolled-back or failed edits again, as new edits at the end of the queue. */
+  async function requeue(ids: number[]): Promise<boolean> {
+    const r = await notices.guard(ids.length === 1 ? `Could not queue edit #${ids[0]} again` : `Could not queue ${ids.length} edits again`, api['edits.requeue']({ ids }))
+    if (!r) return false
+    notices.info(`Queued again: ${r.ids.length.toLocaleString()} ${r.ids.length === 1 ? 'edit' : 'edits'}`, 'They are at the end of the queue; the originals stay in the history.')
+    const gone = new Set(ids)
+    selected.value = new Set([...selected.value].filter((id) => !gone.has(id)))
+    await load()
+    return true
+  }
+
   api.onEvent((e) => {
     if ((e.type === 'edits.changed' || e.type === 'batches.changed') && e.experimentId === statusStore.experimentId) void load()
     if (e.type === 'job.finished') void load()
   })
   watch(() => statusStore.experimentId, () => void load())
 
-  return { rows, loading, batchSize, filter, search, counts, visible, focused, load, add, update, remove, preview, importFile, apply, focus }
+  return {
+    rows, loading, batchSize, filter, search, counts, visible, focused, load, add, update, remove, preview, importFile,
+    apply, focus, selected, toggle, selectFiltered, clearSelection, applicable, requeueable, applySelection, requeue, flags
+  }
 })

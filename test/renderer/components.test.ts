@@ -108,6 +108,8 @@ describe('EditQueue', () => {
     fake.emit({ type: 'job.finished', job: jobView({ state: 'done' }) })
     await flushPromises()
     await w.get('[data-test=apply-all]').trigger('click')
+    // Apply all asks first (issue 13).
+    await w.get('[data-test=confirm-ok]').trigger('click')
     await flushPromises()
     expect(fake.callsOf('jobs.apply').at(-1)).toEqual({ experimentId: 1, batchSize: 4, batches: null })
   })

@@ -3,7 +3,8 @@
 // the service: a queue, batches, one job, probes that answer an applied edit's target.
 import {
   METHODS, type BatchView, type EditView, type ElderApi, type ImportReport, type JobView, type Method, type ProbeResult,
-  type Req, type Result, type ScopeDistancesView, type ScopeGroup, type ServiceError, type StatusView, type WorkspaceEvent
+  type Req, type Result, type ScopeDistancesView, type ScopeGroup, type ServiceError, type StatusView, type UndoView,
+  type WorkspaceEvent
 } from '../../src-preload/contract'
 
 export interface FakeState {
@@ -12,6 +13,8 @@ export interface FakeState {
   job: JobView | null
   status: StatusView
   scope: ScopeDistancesView
+  /** What rollback.undoable answers; rollback.undo takes it back to "nothing to undo". */
+  undo: UndoView
 }
 
 export interface FakeApi {
@@ -40,16 +43,18 @@ export function editView(id: number, over: Partial<EditView> = {}): EditView {
     sourceLine: null,
     status: 'queued',
     batchId: null,
+    batchSeq: null,
+    batchState: null,
     ...over
   }
 }
 
 export function jobView(over: Partial<JobView> = {}): JobView {
-  return { id: 1, kind: 'apply', experimentId: 1, state: 'running', step: 0, maxSteps: 50, loss: null, editsDone: 0, editsTotal: 1, etaS: null, message: null, errorCode: null, ...over }
+  return { id: 1, kind: 'apply', experimentId: 1, state: 'running', step: 0, maxSteps: 50, loss: null, editsDone: 0, editsTotal: 1, batchEdits: 1, etaS: null, message: null, errorCode: null, ...over }
 }
 
 export function batchView(id: number, over: Partial<BatchView> = {}): BatchView {
-  return { id, seq: id, state: 'applied', createdAt: 1_700_000_000_000, startedAt: 1_700_000_001_000, finishedAt: 1_700_000_004_000, steps: 12, wallMs: 3000, error: null, edits: [], ...over }
+  return { id, seq: id, state: 'applied', createdAt: 1_700_000_000_000, startedAt: 1_700_000_001_000, finishedAt: 1_700_000_004_000, steps: 12, wallMs: 3000, error: null, edits: [], finalLoss: null, metrics: [], replay: false, ...over }
 }
 
 const STATUS: StatusView = {
@@ -97,7 +102,8 @@ export function fakeApi(opts: { edits?: number } = {}): FakeApi {
     scope: {
       measure: 'query-cosine', field: 'queryRadius', threshold: 0.08,
       groups: { edit: [0.001, 0.002], rephrase: [0.03, 0.07, 0.09, 0.2], unrelated: [0.05, 0.3, 0.4, 0.5, null] }
-    }
+    },
+    undo: { op: null, seq: null, blocked: 'no rollback to undo' }
   }
   const calls: FakeApi['calls'] = []
   const failures = new Map<Method, ServiceError>()
@@ -175,6 +181,19 @@ export function fakeApi(opts: { edits?: number } = {}): FakeApi {
       state.job = jobView({ id: (state.job?.id ?? 0) + 1, editsTotal: r.batchSize * (r.batches ?? 1) })
       return ok(state.job)
     },
+    'jobs.applySelection': (r) => {
+      state.job = jobView({ id: (state.job?.id ?? 0) + 1, editsTotal: r.editIds.length, batchEdits: r.editIds.length })
+      return ok(state.job)
+    },
+    'edits.requeue': (r) => {
+      const ids = r.ids.map((from) => {
+        const e = state.edits.find((x) => x.id === from)
+        const id = nextId++
+        state.edits.push(editView(id, { prompt: e?.prompt, target: e?.target, position: state.edits.length }))
+        return id
+      })
+      return ok({ ids })
+    },
     'jobs.cancel': (r) => ok({ cancelled: state.job?.id === r.jobId && state.job.state === 'running' }),
     'jobs.current': () => ok(state.job),
     probe: (r) => ok(probeResults(r.prompts)),
@@ -217,6 +236,12 @@ export function fakeApi(opts: { edits?: number } = {}): FakeApi {
       const b = state.batches.find((x) => x.id === r.batchId)
       if (!b) return notFound(`batch #${r.batchId}`)
       b.state = 'applied'
+      return ok(state.batches)
+    },
+    'rollback.undoable': () => ok(state.undo),
+    'rollback.undo': () => {
+      if (state.undo.blocked !== null) return { ok: false, error: { code: 'conflict', message: `cannot undo: ${state.undo.blocked}` } }
+      state.undo = { op: null, seq: null, blocked: 'no rollback to undo' }
       return ok(state.batches)
     },
     'rollback.revertOnly': () => {

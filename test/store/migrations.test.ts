@@ -36,13 +36,13 @@ describe('migration runner', () => {
   it('refuses a database from a newer build with a clear error, and leaves it untouched', () => {
     const db = dbAt(LATEST_VERSION)
     db.pragma(`user_version = ${LATEST_VERSION + 10}`)
-    expect(() => migrate(db)).toThrow(/schema version 50 is newer than this build understands \(latest 40\)/)
+    expect(() => migrate(db)).toThrow(`schema version ${LATEST_VERSION + 10} is newer than this build understands (latest ${LATEST_VERSION})`)
     try { migrate(db) } catch (e) { expect(e).toBeInstanceOf(StoreError); expect((e as StoreError).code).toBe('schema_too_new') }
     expect(schemaVersion(db)).toBe(LATEST_VERSION + 10)
   })
 
   it('rolls a failing migration back whole, user_version included', () => {
-    const bad: Migration = { version: 50, name: 'bad', up: (d) => { d.exec('CREATE TABLE half (x INTEGER) STRICT'); throw new Error('boom') } }
+    const bad: Migration = { version: LATEST_VERSION + 10, name: 'bad', up: (d) => { d.exec('CREATE TABLE half (x INTEGER) STRICT'); throw new Error('boom') } }
     const db = dbAt(LATEST_VERSION)
     expect(() => migrate(db, { migrations: [...MIGRATIONS, bad] })).toThrow('boom')
     expect(schemaVersion(db)).toBe(LATEST_VERSION)
@@ -50,7 +50,7 @@ describe('migration runner', () => {
   })
 
   it('rejects an async migration (a transaction cannot span an await)', () => {
-    const asyncUp = { version: 50, name: 'async', up: async (d: Database.Database) => { d.exec('CREATE TABLE a (x INTEGER) STRICT') } }
+    const asyncUp = { version: LATEST_VERSION + 10, name: 'async', up: async (d: Database.Database) => { d.exec('CREATE TABLE a (x INTEGER) STRICT') } }
     const db = dbAt(LATEST_VERSION)
     expect(() => migrate(db, { migrations: [...MIGRATIONS, asyncUp as Migration] })).toThrow(/returned a promise/)
     expect(tables(db)).not.toContain('a')

@@ -4,6 +4,7 @@
 // buffer) plus an optional "__metadata__" map of strings. No maintained JS package exists, hence this file.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import { writeAtomic } from '../atomic-write'
 
 /** Every dtype the reference implementation defines with a whole number of bytes per element. */
 const DTYPE_BYTES = {
@@ -416,46 +417,14 @@ export function encodeSafetensors(tensors: TensorToEncode[], metadata?: Record<s
 }
 
 /**
- * Writes a file crash-safely: to a temp file in the same folder, fsync, then rename over `file`
- * (architecture.md: checkpoints are written to a temp file, fsynced, renamed). Tensors are written one by one,
- * so the file is never assembled in memory.
+ * Writes a file crash-safely through the one atomic write (engine/atomic-write.ts: temp file, fsync, rename, folder
+ * fsync). Tensors are written one by one, so the file is never assembled in memory.
  */
 export function writeSafetensors(file: string, tensors: TensorToEncode[], metadata?: Record<string, string>): void {
   const { header, ordered } = layout(tensors, metadata, file)
-  const tmp = `${file}.tmp-${process.pid}-${Date.now().toString(36)}`
-  const fd = fs.openSync(tmp, 'w')
-  try {
-    const writeAll = (bytes: Uint8Array): void => {
-      let done = 0
-      while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done)
-    }
-    writeAll(prefix(header.length))
-    writeAll(header)
-    for (const t of ordered) writeAll(tensorBytes(t))
-    fs.fsyncSync(fd)
-  } catch (e) {
-    fs.closeSync(fd)
-    fs.rmSync(tmp, { force: true })
-    throw e
-  }
-  fs.closeSync(fd)
-  fs.renameSync(tmp, file)
-  syncDir(path.dirname(file))
-}
-
-/** Makes the rename itself durable on POSIX; Windows cannot open a folder for fsync, and there it is skipped. */
-function syncDir(dir: string): void {
-  let fd: number
-  try {
-    fd = fs.openSync(dir, 'r')
-  } catch {
-    return
-  }
-  try {
-    fs.fsyncSync(fd)
-  } catch {
-    // EPERM/EISDIR on platforms without directory fsync: the data itself is already synced.
-  } finally {
-    fs.closeSync(fd)
-  }
+  writeAtomic(file, (put) => {
+    put(prefix(header.length))
+    put(header)
+    for (const t of ordered) put(tensorBytes(t))
+  })
 }

@@ -43,12 +43,14 @@ interface BatchRow {
   steps: number | null
   wall_ms: number | null
   error: string | null
+  final_loss: number | null
 }
 
 function toBatch(r: BatchRow): Batch {
   return {
     id: r.id, experimentId: r.experiment_id, seq: r.seq, state: r.state, createdAt: r.created_at,
-    startedAt: r.started_at, finishedAt: r.finished_at, steps: r.steps, wallMs: r.wall_ms, error: r.error
+    startedAt: r.started_at, finishedAt: r.finished_at, steps: r.steps, wallMs: r.wall_ms, error: r.error,
+    finalLoss: r.final_loss
   }
 }
 
@@ -88,6 +90,8 @@ export interface TransitionInfo {
   /** Training steps run (on → applied/failed/interrupted). */
   steps?: number
   wallMs?: number
+  /** The last step's loss (on → applied). */
+  finalLoss?: number
   /** Why it failed (on → failed/interrupted). */
   error?: string
   /** Free-form reason kept in the event (e.g. "rollback of batch 3"). */
@@ -102,6 +106,9 @@ export function setBatchState(db: Database.Database, batchId: number, to: BatchS
   if (!(to in BATCH_TRANSITIONS)) throw new StoreError('invalid_input', `state: unknown batch state ${JSON.stringify(to)}`)
   if (info.steps !== undefined) nonNegativeInt(info.steps, 'steps')
   if (info.wallMs !== undefined) nonNegativeInt(info.wallMs, 'wallMs')
+  if (info.finalLoss !== undefined && !(Number.isFinite(info.finalLoss) && info.finalLoss >= 0)) {
+    throw new StoreError('invalid_input', `finalLoss: expected a finite number ≥ 0, got ${info.finalLoss}`)
+  }
   return db.transaction(() => {
     const cur = toBatch(must(db.prepare('SELECT * FROM batches WHERE id = ?').get(batchId) as BatchRow | undefined, 'batch', batchId))
     const allowed = BATCH_TRANSITIONS[cur.state]
@@ -118,11 +125,12 @@ export function setBatchState(db: Database.Database, batchId: number, to: BatchS
       next.steps = info.steps ?? next.steps
       next.wallMs = info.wallMs ?? (cur.startedAt !== null && cur.state === 'training' ? now - cur.startedAt : next.wallMs)
       next.error = to === 'applied' ? null : info.error ?? null
+      if (to === 'applied' && cur.state === 'training') next.finalLoss = info.finalLoss ?? null
     }
     // A re-run starts clean; the previous attempt's outcome stays in the event log.
-    if (to === 'queued') Object.assign(next, { startedAt: null, finishedAt: null, steps: null, wallMs: null, error: null })
-    db.prepare(`UPDATE batches SET state = ?, started_at = ?, finished_at = ?, steps = ?, wall_ms = ?, error = ? WHERE id = ?`)
-      .run(next.state, next.startedAt, next.finishedAt, next.steps, next.wallMs, next.error, batchId)
+    if (to === 'queued') Object.assign(next, { startedAt: null, finishedAt: null, steps: null, wallMs: null, error: null, finalLoss: null })
+    db.prepare(`UPDATE batches SET state = ?, started_at = ?, finished_at = ?, steps = ?, wall_ms = ?, error = ?, final_loss = ? WHERE id = ?`)
+      .run(next.state, next.startedAt, next.finishedAt, next.steps, next.wallMs, next.error, next.finalLoss, batchId)
     const status = EDIT_STATUS_FOR[to]
     db.prepare(`UPDATE edits SET status = ?, updated_at = ?
                 WHERE id IN (SELECT edit_id FROM batch_edits WHERE batch_id = ?) AND status <> ?`)
@@ -174,4 +182,63 @@ export function listBatches(db: Database.Database, experimentId: number): BatchW
 export function batchEdits(db: Database.Database, batchId: number): Edit[] {
   return (db.prepare(`SELECT e.* FROM batch_edits be JOIN edits e ON e.id = be.edit_id
                       WHERE be.batch_id = ? ORDER BY be.row`).all(batchId) as EditRow[]).map(toEdit)
+}
+
+/**
+ * Whether a batch was ever applied, from its audit events. A waiting batch that was is queued for a replay (a
+ * revert-only put it back): it must re-run exactly as it was. One that never was is only a cut of the queue.
+ */
+export function wasApplied(db: Database.Database, batchId: number): boolean {
+  return db.prepare(`SELECT 1 FROM events WHERE entity = 'batch' AND entity_id = ? AND kind = 'batch.state'
+                     AND json_extract(detail, '$.to') IN ('applied', 'disabled') LIMIT 1`).get(batchId) !== undefined
+}
+
+/**
+ * Gives a waiting batch that was never applied (cancelled or interrupted) back to the queue: the batch row goes and
+ * its edits stay queued and are unbatched again, in their queue positions, ready to be cut to another size. Refused for
+ * any batch whose history matters (applied once, or not waiting).
+ */
+export function dissolveBatch(db: Database.Database, batchId: number, reason: string): void {
+  db.transaction(() => {
+    const b = getBatch(db, batchId)
+    if (!b) throw new StoreError('not_found', `batch ${batchId} does not exist`)
+    if ((b.state !== 'queued' && b.state !== 'interrupted') || wasApplied(db, batchId)) {
+      throw new StoreError('invalid_transition', `batch ${b.seq} (id ${batchId}) is ${b.state}${b.state === 'queued' ? ' for a replay' : ''}; only a waiting batch never applied can be cut again`)
+    }
+    // Its edits are queued already (a waiting batch's edits are); the links go with the row (ON DELETE CASCADE).
+    db.prepare('DELETE FROM batches WHERE id = ?').run(batchId)
+    logEvent(db, 'batch.dissolved', 'batch', batchId, { experimentId: b.experimentId, seq: b.seq, edits: b.editIds, reason })
+  })()
+}
+
+/**
+ * Claims exactly these edits (queued, unbatched, of this experiment) for one new batch, in queue order, with
+ * seq = max(seq) + 1: the analyst's selection applied as one batch. Refuses the whole selection, naming the edit,
+ * if any one cannot be claimed.
+ */
+export function createBatchOf(db: Database.Database, experimentId: number, editIds: readonly number[]): BatchWithEdits {
+  if (editIds.length === 0) throw new StoreError('invalid_input', 'editIds: expected at least one edit')
+  return db.transaction(() => {
+    const rows = db.prepare(`
+      SELECT e.id, e.experiment_id, e.status, e.position, be.batch_id FROM edits e
+      LEFT JOIN batch_edits be ON be.edit_id = e.id WHERE e.id = ?`)
+    const found = editIds.map((id) => {
+      const r = rows.get(id) as { id: number; experiment_id: number; status: string; position: number; batch_id: number | null } | undefined
+      if (!r || r.experiment_id !== experimentId) throw new StoreError('not_found', `edit ${id} is not in experiment ${experimentId}`)
+      if (r.status !== 'queued' || r.batch_id !== null) {
+        throw new StoreError('not_editable', `edit ${id} is ${r.batch_id !== null ? `in batch id ${r.batch_id}` : r.status}; only queued, unbatched edits can be applied as a selection`)
+      }
+      return r
+    })
+    const ordered = [...new Map(found.map((r) => [r.id, r])).values()].sort((a, b) => a.position - b.position).map((r) => r.id)
+    const { seq } = db.prepare('SELECT coalesce(max(seq), 0) + 1 AS seq FROM batches WHERE experiment_id = ?')
+      .get(experimentId) as { seq: number }
+    const now = Date.now()
+    const id = Number(db.prepare("INSERT INTO batches (experiment_id, seq, state, created_at) VALUES (?, ?, 'queued', ?)")
+      .run(experimentId, seq, now).lastInsertRowid)
+    const link = db.prepare('INSERT INTO batch_edits (batch_id, edit_id, row) VALUES (?, ?, ?)')
+    ordered.forEach((editId, row) => link.run(id, editId, row))
+    logEvent(db, 'batch.created', 'batch', id, { experimentId, seq, edits: ordered.length, selection: true }, now)
+    return { ...toBatch(must(db.prepare('SELECT * FROM batches WHERE id = ?').get(id) as BatchRow, 'batch', id)), editIds: ordered }
+  })()
 }

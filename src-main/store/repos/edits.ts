@@ -179,3 +179,33 @@ export function countEditsByStatus(db: Database.Database, experimentId: number):
   for (const r of rows) out[r.status] = r.n
   return out
 }
+
+/**
+ * Queues rolled-back or failed edits again, as new edits at the end of the queue with the same fields and source:
+ * an edit belongs to one batch for its whole life, so the original stays in history with its batch. All from one
+ * experiment, in the order given; refused whole, naming the edit, if one is in another state.
+ */
+export function requeueEdits(db: Database.Database, ids: readonly number[]): { experimentId: number; ids: number[] } {
+  return db.transaction(() => {
+    const edits = ids.map((id) => toEdit(must(db.prepare('SELECT * FROM edits WHERE id = ?').get(id) as EditRow | undefined, 'edit', id)))
+    const experimentId = edits[0].experimentId
+    for (const e of edits) {
+      if (e.experimentId !== experimentId) throw new StoreError('invalid_input', `edit ${e.id} is in experiment ${e.experimentId}, not ${experimentId}; re-queue one experiment at a time`)
+      if (e.status !== 'rolled_back' && e.status !== 'failed') {
+        throw new StoreError('not_editable', `edit ${e.id} is ${e.status}; only rolled-back or failed edits can be queued again`)
+      }
+    }
+    const bySource = new Map<string | null, Edit[]>()
+    for (const e of edits) bySource.set(e.sourceFile, [...(bySource.get(e.sourceFile) ?? []), e])
+    const out: number[] = []
+    for (const [sourceFile, group] of bySource) {
+      const inputs = group.map((e) => ({
+        prompt: e.prompt, target: e.target, groundTruth: e.groundTruth ?? undefined, rephrases: e.rephrases, locality: e.locality,
+        subject: e.subject ?? undefined, relation: e.relation ?? undefined, sourceLine: e.sourceLine ?? undefined
+      }))
+      out.push(...addEdits(db, experimentId, inputs, { sourceFile: sourceFile ?? undefined }))
+    }
+    logEvent(db, 'edits.requeued', 'experiment', experimentId, { from: [...ids], to: out })
+    return { experimentId, ids: out }
+  })()
+}

@@ -56,3 +56,28 @@ export function metricSeries(db: Database.Database, experimentId: number, name: 
 export function metricNames(db: Database.Database, experimentId: number): string[] {
   return db.prepare('SELECT DISTINCT name FROM metrics WHERE experiment_id = ? ORDER BY name').pluck().all(experimentId) as string[]
 }
+
+export interface BatchMetric {
+  name: string
+  value: number
+  editCount: number
+}
+
+/**
+ * Per batch, the latest value of each metric measured right after it (an evaluation records the newest applied
+ * batch): what the history shows on the batch's card.
+ */
+export function latestMetricsByBatch(db: Database.Database, experimentId: number): Map<number, BatchMetric[]> {
+  const rows = db.prepare(`SELECT m.batch_id, m.name, m.value, m.edit_count FROM metrics m
+                           WHERE m.experiment_id = ? AND m.batch_id IS NOT NULL
+                             AND m.id = (SELECT max(id) FROM metrics x WHERE x.experiment_id = m.experiment_id
+                                         AND x.batch_id = m.batch_id AND x.name = m.name)
+                           ORDER BY m.batch_id, m.name`).all(experimentId) as Array<{ batch_id: number; name: string; value: number; edit_count: number }>
+  const out = new Map<number, BatchMetric[]>()
+  for (const r of rows) {
+    const list = out.get(r.batch_id) ?? []
+    list.push({ name: r.name, value: r.value, editCount: r.edit_count })
+    out.set(r.batch_id, list)
+  }
+  return out
+}
