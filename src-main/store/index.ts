@@ -9,6 +9,10 @@ export {
   createExperiment, getExperiment, listExperiments, updateExperiment, cloneExperiment, type ExperimentInput
 } from './repos/experiments'
 export {
+  copyEditList, recordRunEnvironment, DEFAULT_EVAL_EVERY, type ExperimentPatch
+} from './repos/experiments'
+export { recordEditHealth, editHealth, editHealthCounts } from './repos/health'
+export {
   addEdit, addEdits, getEdit, updateEdit, deleteEdit, listEdits, countEditsByStatus,
   type AddEditsOptions, type EditPatch, type EditQuery
 } from './repos/edits'
