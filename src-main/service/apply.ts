@@ -8,12 +8,13 @@ import { EngineError } from '../jobs/host'
 import type { ApplyReply } from '../jobs/protocol'
 import type { JobContext, JobOutcome, JobSpec } from '../jobs/queue'
 import {
-  batchEdits, countEditsByStatus, createNextBatch, listBatches, putCodes, recordCheckpoint, setBatchState,
-  type BatchWithEdits
+  appendMetrics, batchEdits, countEditsByStatus, createNextBatch, getExperiment, listBatches, putCodes, recordCheckpoint,
+  recordRunEnvironment, setBatchState, type BatchWithEdits
 } from '../store'
 import { newCheckpointPath, type Ctx } from './context'
 import { ensureLoaded, wantedKey } from './engine-state'
 import { toServiceError } from './errors'
+import { measure } from './evaluate'
 
 export interface ApplyPlan {
   experimentId: number
@@ -98,6 +99,9 @@ async function runApply(ctx: Ctx, job: JobContext, plan: ApplyPlan): Promise<Job
     done += batch.editIds.length
     total = Math.max(total, done)
     job.progress({ editsDone: done, editsTotal: total }, true)
+    if (!plan.replayOnly && (await evaluateIfDue(ctx, job, plan.experimentId, batch.editIds.length)) === 'cancelled') {
+      return { state: 'cancelled', message: `cancelled during the evaluation after ${applied} batch(es); the batches are applied` }
+    }
   }
   return { state: 'done', message: applied === 0 ? 'nothing to apply: the queue is empty' : `${applied} batch(es) applied, ${done} edit(s)` }
 }
@@ -140,6 +144,11 @@ async function trainBatch(
         })))
       }
       setBatchState(db, batch.id, 'applied', { steps: reply.steps, wallMs: reply.wallMs })
+      // The s/edit curve: one point per batch, at the applied-edit count it brought the experiment to.
+      appendMetrics(db, plan.experimentId, [{
+        batchId: batch.id, editCount: countEditsByStatus(db, plan.experimentId).applied, name: 's_per_edit', value: reply.wallMs / 1000 / edits.length
+      }])
+      recordRunEnvironment(db, plan.experimentId, { backend: ctx.host.backend ?? 'unknown', appVersion: ctx.version })
       if (plan.redisable.has(batch.id)) setBatchState(db, batch.id, 'disabled', { reason: 'replayed; it was disabled before the rollback' })
       return row
     })()
@@ -154,6 +163,19 @@ async function trainBatch(
   }
   changed(ctx, plan.experimentId)
   return null
+}
+
+/**
+ * The evaluation cadence: after a batch that took the applied-edit count across a multiple of the experiment's
+ * evalEvery (0 = on demand only), evaluate before the next batch. Replays skip it: they rebuild history already measured.
+ */
+async function evaluateIfDue(ctx: Ctx, job: JobContext, experimentId: number, batchEdits: number): Promise<'skipped' | 'done' | 'cancelled'> {
+  const every = getExperiment(ctx.db, experimentId)?.evalEvery ?? 0
+  const after = countEditsByStatus(ctx.db, experimentId).applied
+  if (every <= 0 || Math.floor(after / every) <= Math.floor((after - batchEdits) / every)) return 'skipped'
+  job.progress({ message: `evaluating at ${after} edit(s)` }, true)
+  const r = await measure(ctx, job, experimentId)
+  return r === 'cancelled' ? 'cancelled' : 'done'
 }
 
 function settleFailure(ctx: Ctx, plan: ApplyPlan, batch: BatchWithEdits, e: unknown): JobOutcome {

@@ -25,5 +25,5 @@ export {
   recordCheckpoint, getCheckpoint, setCheckpointActive, latestActiveCheckpoint, checkpointForBatch, listCheckpoints,
   type CheckpointInput
 } from './repos/checkpoints'
-export { appendMetrics, metricSeries, metricNames, type MetricInput } from './repos/metrics'
+export { appendMetrics, metricSeries, metricNames, latestMetrics, type MetricInput } from './repos/metrics'
 export { listRecentEvents, logEvent, type EventQuery } from './repos/events'

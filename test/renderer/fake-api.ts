@@ -39,6 +39,7 @@ export function editView(id: number, over: Partial<EditView> = {}): EditView {
     sourceLine: null,
     status: 'queued',
     batchId: null,
+    health: null,
     ...over
   }
 }
@@ -57,7 +58,10 @@ const STATUS: StatusView = {
   model: { id: 1, path: '/models/tiny-world', name: 'tiny-world', contentHash: 'abc', nLayer: 8, nEmbd: 128, vocabSize: 1024 },
   experiment: {
     id: 1, name: 'default', modelId: 1, method: 'elder', config: { numExperts: 4 }, settings: { numExperts: 4 }, notes: '', tags: [], createdAt: 0,
-    counts: { queued: 0, applied: 0, failed: 0, disabled: 0, rolled_back: 0 }
+    counts: { queued: 0, applied: 0, failed: 0, disabled: 0, rolled_back: 0 },
+    archived: false, evalEvery: 50, preset: 'elder',
+    repro: { modelHash: 'abc', backend: null, appVersion: null, seed: 0, editSequence: 'e3b0' },
+    latest: {}, secondsPerEdit: null, health: { holds: 0, checked: 0 }
   },
   job: null,
   version: '0.1.0'

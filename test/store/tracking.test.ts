@@ -43,7 +43,7 @@ describe('experiments as tracked runs', () => {
     ws = tempWorkspace()
     const a = seedExperiment(ws.db)
     addEdits(ws.db, a.id, [edit(0), edit(1), edit(2)])
-    const batch = createNextBatch(ws.db, a.id, 1)
+    const batch = createNextBatch(ws.db, a.id, 1)!
     setBatchState(ws.db, batch.id, 'training')
     setBatchState(ws.db, batch.id, 'applied', { steps: 1, wallMs: 1 })
     const b = createExperiment(ws.db, { name: 'b', modelId: a.modelId, method: 'grace', config: {} })
