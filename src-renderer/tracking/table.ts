@@ -1,5 +1,5 @@
-// Pure helpers of the tracking views: CSV text (RFC 4180), a config diff, metric names and labels, and the browser
-// download of a file. No Vue, no stores: unit-tested on their own.
+// Pure helpers of the tracking views: CSV text (RFC 4180), a config diff, metric names and labels. No Vue, no DOM,
+// no stores: unit-tested on their own, and the end-to-end test parses the exported CSV with the same parser.
 import type { MetricPointView } from '../../src-preload/contract'
 
 /** The curves the workbench draws, by stored metric name (exact match; `+ TOKEN_SUFFIX` for token accuracy). */
@@ -84,14 +84,4 @@ export function configDiff(configs: ReadonlyArray<Record<string, unknown>>): Arr
   return fields
     .map((field) => ({ field, values: flat.map((f) => f[field] ?? null) }))
     .filter((d) => d.values.some((v) => v !== d.values[0]))
-}
-
-/** Saves text or a data URL as a file through the browser's download (the renderer has no file system). */
-export function download(name: string, content: string, type = 'text/csv'): void {
-  const url = content.startsWith('data:') ? content : URL.createObjectURL(new Blob([content], { type }))
-  const a = document.createElement('a')
-  a.href = url
-  a.download = name
-  a.click()
-  if (!content.startsWith('data:')) setTimeout(() => URL.revokeObjectURL(url), 0)
 }
