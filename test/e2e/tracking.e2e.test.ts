@@ -59,12 +59,12 @@ async function call<M extends Method>(method: M, req: Req<M>): Promise<Res<M>> {
 }
 
 /**
- * Series drawn by the chart of `metric`, read from its ECharts instance (window.echarts, charts/register.ts). Page
+ * Series drawn by the chart of `metric`, read from its ECharts instance (window.echarts, charts/register.ts; vue-echarts 8 inits it on its .echarts-host child). Page
  * scripts are strings: this file is type-checked without DOM types.
  */
 async function chartSeries(metric: string): Promise<Array<{ name: string; data: Array<[number, number]> }>> {
   return (await page.evaluate(`(() => {
-    const el = document.querySelector('[data-metric="${metric}"] .chart-frame')
+    const el = document.querySelector('[data-metric="${metric}"] .chart-frame > .echarts-host')
     const chart = el ? window.echarts.getInstanceByDom(el) : undefined
     return chart ? chart.getOption().series.map((s) => ({ name: s.name, data: s.data })) : []
   })()`)) as Array<{ name: string; data: Array<[number, number]> }>
@@ -282,7 +282,7 @@ describe('experiment tracking in Chromium against elder serve', () => {
       window.__painted = null
       new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__long.push(e.duration) }).observe({ type: 'longtask' })
       const watch = () => {
-        const el = document.querySelector('[data-metric="reliability"] .chart-frame')
+        const el = document.querySelector('[data-metric="reliability"] .chart-frame > .echarts-host')
         const chart = el && window.echarts.getInstanceByDom(el)
         if (!chart) return requestAnimationFrame(watch)
         const check = () => {
@@ -302,7 +302,7 @@ describe('experiment tracking in Chromium against elder serve', () => {
       return { painted: window.__painted, dataAt: res ? res.responseEnd : NaN }
     })()`)) as { painted: number; dataAt: number }
     const zoom = (await page.evaluate(`new Promise((done) => {
-      const chart = window.echarts.getInstanceByDom(document.querySelector('[data-metric="reliability"] .chart-frame'))
+      const chart = window.echarts.getInstanceByDom(document.querySelector('[data-metric="reliability"] .chart-frame > .echarts-host'))
       const t0 = performance.now()
       chart.on('finished', () => done(performance.now() - t0))
       chart.dispatchAction({ type: 'dataZoom', start: 40, end: 45 })
