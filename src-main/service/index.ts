@@ -125,6 +125,13 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     }
   }
   const editsChanged = (experimentId: number): void => emit({ type: 'edits.changed', experimentId })
+  /**
+   * With no experiment selected, the newest is the active one; pinned before a create or clone so that a new run
+   * does not silently become the one the queue, probe and header show (experiments.select does that).
+   */
+  const keepActive = (): void => {
+    ctx.selected ??= listExperiments(ctx.db)[0]?.id ?? null
+  }
 
   const handlers: Handlers = {
     'app.status': () => status(),
@@ -135,6 +142,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       const { method, config } = resolvePreset(req)
       checkMethodConfig(method, config)
       if (req.editsFrom !== undefined) mustExperiment(ctx, req.editsFrom)
+      keepActive()
       const e = ctx.db.transaction(() => {
         const created = createExperiment(ctx.db, {
           name: req.name, modelId: req.modelId, method, config, preset: req.preset ?? null, evalEvery: req.evalEvery, tags: req.tags, notes: req.notes
@@ -150,6 +158,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
         const src = mustExperiment(ctx, id)
         checkMethodConfig(method ?? src.method, config ?? (method === undefined ? src.config : {}))
       }
+      keepActive()
       // A new method without a config starts from that method's defaults: the source's settings belong to its method.
       const e = cloneExperiment(ctx.db, id, { name, method, config: config ?? (method !== undefined ? {} : undefined), tags, evalEvery })
       editsChanged(e.id)

@@ -71,6 +71,15 @@ describe('one edit list, two experiments', () => {
     expect(ok(await svc['edits.list']({ experimentId: a.id })).rows.every((r) => r.health !== null)).toBe(true)
   })
 
+  it('a new or cloned experiment does not become the active one; experiments.select switches', async () => {
+    const { svc, model, exp } = ws
+    const before = ok(await svc['app.status']({})).experiment!.id
+    const n = ok(await svc['experiments.create']({ name: 'later', modelId: model.id, preset: 'lora' }))
+    ok(await svc['experiments.clone']({ id: exp.id }))
+    expect(ok(await svc['app.status']({})).experiment!.id).toBe(before)
+    expect(ok(await svc['experiments.select']({ id: n.id })).experiment).toMatchObject({ id: n.id, method: 'lora', preset: 'lora' })
+  })
+
   it('clone with changes checks the new config against the method; archive and cadence are updates', async () => {
     const { svc, exp } = ws
     const c = ok(await svc['experiments.clone']({ id: exp.id, name: 'more experts', config: { ...FAST, numExperts: 8 }, tags: ['sweep'] }))
