@@ -43,7 +43,7 @@ export interface Ctx {
   loaded: LoadedKey | null
   /** The app's version, recorded with each batch an experiment trains (what reproduces a run). */
   readonly version: string
-  /** The experiment app.status reports (experiments.select); null = the newest. */
+  /** The experiment app.status reports (experiments.select, kept in workspace_state); null = the newest. */
   selected: number | null
   emit(e: WorkspaceEvent): void
 }

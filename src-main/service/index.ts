@@ -15,7 +15,8 @@ import { JobQueue } from '../jobs/queue'
 import { nodeSpawn, type SpawnEngine } from '../jobs/spawn'
 import {
   addEdits, cloneExperiment, deleteEdit, getEdit, getExperiment, getModel, listEdits, listExperiments, listModels,
-  metricSeries, updateEdit, updateExperiment, createExperiment, copyEditList, editHealth, type Edit
+  metricSeries, updateEdit, updateExperiment, createExperiment, copyEditList, editHealth, activeExperimentId, setActiveExperiment,
+  type Edit
 } from '../store'
 import { applyJob, checkLoadable } from './apply'
 import { Lock, type Ctx } from './context'
@@ -98,7 +99,9 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     { progress: (job) => emit({ type: 'job.progress', job }), finished: (job) => emit({ type: 'job.finished', job }) },
     toServiceError
   )
-  const ctx: Ctx = { dir, db: opened.db, host, jobs, lock: new Lock(), loaded: null, selected: null, emit, version: opts.version ?? 'dev' }
+  const ctx: Ctx = {
+    dir, db: opened.db, host, jobs, lock: new Lock(), loaded: null, selected: activeExperimentId(opened.db), emit, version: opts.version ?? 'dev'
+  }
   host.onExit(() => (ctx.loaded = null))
   let closed = false
   const close = async (): Promise<void> => {
@@ -130,7 +133,12 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
    * does not silently become the one the queue, probe and header show (experiments.select does that).
    */
   const keepActive = (): void => {
-    ctx.selected ??= listExperiments(ctx.db)[0]?.id ?? null
+    const newest = ctx.selected === null ? listExperiments(ctx.db)[0] : undefined
+    if (newest) select(newest.id)
+  }
+  const select = (id: number): void => {
+    setActiveExperiment(ctx.db, id)
+    ctx.selected = id
   }
 
   const handlers: Handlers = {
@@ -167,8 +175,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     'experiments.update': ({ id, name, notes, tags, archived, evalEvery }) =>
       experimentView(ctx.db, updateExperiment(ctx.db, id, { name, notes, tags, archived, evalEvery })),
     'experiments.select': ({ id }) => {
-      mustExperiment(ctx, id)
-      ctx.selected = id
+      select(id)
       return status()
     },
     'edits.list': ({ experimentId, status: s, offset, limit }) => {

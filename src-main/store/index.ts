@@ -9,7 +9,7 @@ export {
   createExperiment, getExperiment, listExperiments, updateExperiment, cloneExperiment, type ExperimentInput
 } from './repos/experiments'
 export {
-  copyEditList, recordRunEnvironment, DEFAULT_EVAL_EVERY, type ExperimentPatch
+  copyEditList, recordRunEnvironment, activeExperimentId, setActiveExperiment, DEFAULT_EVAL_EVERY, type ExperimentPatch
 } from './repos/experiments'
 export { recordEditHealth, editHealth, editHealthCounts } from './repos/health'
 export {

@@ -1,10 +1,15 @@
 // Experiment tracking through the service (issue 14), on a real engine process and the tiny model: presets, one edit
 // list applied to two experiments, the evaluation cadence, token accuracy beside exact match, edit health, the
 // reproduction record, clone with changes and archive.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createService } from '../../src-main/service'
+import { tinyModelDir } from '../helpers/tiny-model'
 import { EXPERIMENT_PRESETS } from '../../src-preload/contract'
 import { COMPARE_ROWS } from '../../src-main/engine/eval/compare'
-import { applyAndWait, EDITS, FAST, ok, testWorkspace, type TestWorkspace } from './helpers'
+import { applyAndWait, EDITS, engineSpawn, FAST, ok, testWorkspace, type TestWorkspace } from './helpers'
 
 let ws: TestWorkspace
 beforeAll(async () => {
@@ -78,6 +83,7 @@ describe('one edit list, two experiments', () => {
     ok(await svc['experiments.clone']({ id: exp.id }))
     expect(ok(await svc['app.status']({})).experiment!.id).toBe(before)
     expect(ok(await svc['experiments.select']({ id: n.id })).experiment).toMatchObject({ id: n.id, method: 'lora', preset: 'lora' })
+    expect((await svc['experiments.select']({ id: 9999 })).ok).toBe(false)
   })
 
   it('clone with changes checks the new config against the method; archive and cadence are updates', async () => {
@@ -89,5 +95,25 @@ describe('one edit list, two experiments', () => {
     expect((await svc['experiments.clone']({ id: exp.id, config: { numExperts: 'many' } })).ok).toBe(false)
     const u = ok(await svc['experiments.update']({ id: c.id, archived: true, evalEvery: 0, name: 'parked' }))
     expect(u).toMatchObject({ archived: true, evalEvery: 0, name: 'parked' })
+  })
+})
+
+describe('the active experiment', () => {
+  it('survives closing and reopening the workspace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elder-active-'))
+    try {
+      const open = () => createService({ workspaceDir: dir, spawn: engineSpawn(), onLog: () => undefined })
+      const first = await open()
+      const model = ok(await first['models.register']({ path: tinyModelDir() }))
+      const a = ok(await first['experiments.create']({ name: 'a', modelId: model.id }))
+      ok(await first['experiments.create']({ name: 'b', modelId: model.id, preset: 'grace' }))
+      expect(ok(await first['app.status']({})).experiment?.id).toBe(a.id)
+      await first.close()
+      const again = await open()
+      expect(ok(await again['app.status']({})).experiment?.name).toBe('a')
+      await again.close()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

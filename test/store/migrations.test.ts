@@ -176,5 +176,11 @@ describe('migration 60 (tracking)', () => {
     expect(() => h.run(99, 1)).toThrow(/FOREIGN KEY/)
     db.prepare('DELETE FROM edits WHERE id = 1').run()
     expect(dump(db, 'edit_health')).toEqual([])
+    // One workspace_state row; the active experiment goes back to "newest" if it is deleted.
+    expect(dump(db, 'workspace_state')).toEqual([{ id: 1, active_experiment_id: null }])
+    expect(() => db.prepare('INSERT INTO workspace_state (id) VALUES (2)').run()).toThrow(/CHECK constraint failed/)
+    db.prepare('UPDATE workspace_state SET active_experiment_id = 1').run()
+    db.prepare('DELETE FROM experiments WHERE id = 1').run()
+    expect(dump(db, 'workspace_state')).toEqual([{ id: 1, active_experiment_id: null }])
   })
 })

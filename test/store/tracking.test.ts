@@ -1,7 +1,7 @@
 // Experiment tracking in the store (issue 14): archive, cadence, clone with changes, the shared edit list, edit health.
 import { afterEach, describe, expect, it } from 'vitest'
 import {
-  addEdits, cloneExperiment, copyEditList, createExperiment, editHealth, editHealthCounts, getExperiment, listEdits,
+  activeExperimentId, addEdits, cloneExperiment, setActiveExperiment, copyEditList, createExperiment, editHealth, editHealthCounts, getExperiment, listEdits,
   recordEditHealth, recordRunEnvironment, setBatchState, createNextBatch, updateExperiment, StoreError
 } from '../../src-main/store/index'
 import { edit, seedExperiment, tempWorkspace } from './helpers'
@@ -18,6 +18,16 @@ describe('experiments as tracked runs', () => {
     expect(p).toMatchObject({ evalEvery: 10, preset: 'elder-paper' })
     recordRunEnvironment(ws.db, p.id, { backend: 'wasm', appVersion: '0.1.0' })
     expect(getExperiment(ws.db, p.id)).toMatchObject({ backend: 'wasm', appVersion: '0.1.0' })
+  })
+
+  it('the active experiment is kept in the workspace; an unknown one is refused', () => {
+    ws = tempWorkspace()
+    const e = seedExperiment(ws.db)
+    expect(activeExperimentId(ws.db)).toBeNull()
+    setActiveExperiment(ws.db, e.id)
+    expect(activeExperimentId(ws.db)).toBe(e.id)
+    expect(() => setActiveExperiment(ws.db, 999)).toThrow(StoreError)
+    expect(activeExperimentId(ws.db)).toBe(e.id)
   })
 
   it('update renames, archives and changes the cadence; bad values are refused by field', () => {

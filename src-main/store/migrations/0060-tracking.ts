@@ -6,6 +6,9 @@ import type { Migration } from './types'
  * from, and the backend and app version the latest batch ran with (NULL until a batch ran). The model's content
  * hash is already fixed by model_id (models_by_content_hash is unique), so it is not copied here.
  *
+ * workspace_state is one row: the experiment the analyst made active (experiments.select), so it survives a restart;
+ * NULL (or its experiment deleted) = the newest experiment.
+ *
  * edit_health holds each applied edit's latest verdict: after an evaluation, does its prompt still give its target
  * (holds = 1) or not (slipped). One row per edit, replaced by each evaluation; edit_count says which evaluation.
  */
@@ -29,6 +32,12 @@ export const migration0060: Migration = {
         checked_at INTEGER NOT NULL
       ) STRICT;
       CREATE INDEX edit_health_by_experiment_id ON edit_health (experiment_id, holds);
+
+      CREATE TABLE workspace_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        active_experiment_id INTEGER REFERENCES experiments (id) ON DELETE SET NULL
+      ) STRICT;
+      INSERT INTO workspace_state (id, active_experiment_id) VALUES (1, NULL);
     `)
   }
 }

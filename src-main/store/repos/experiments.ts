@@ -170,3 +170,16 @@ export function cloneExperiment(
     return must(getExperiment(db, newId), 'experiment', newId)
   })()
 }
+
+/** The experiment the analyst made active, or null (none chosen, or it was deleted): the newest is shown then. */
+export function activeExperimentId(db: Database.Database): number | null {
+  return (db.prepare('SELECT active_experiment_id FROM workspace_state WHERE id = 1').pluck().get() as number | null | undefined) ?? null
+}
+
+export function setActiveExperiment(db: Database.Database, id: number): void {
+  db.transaction(() => {
+    must(getExperiment(db, id), 'experiment', id)
+    db.prepare('UPDATE workspace_state SET active_experiment_id = ? WHERE id = 1').run(id)
+    logEvent(db, 'experiment.activated', 'experiment', id, {})
+  })()
+}
