@@ -19,7 +19,7 @@ export function modelView(m: Model): ModelView {
 }
 
 export function experimentView(db: Database.Database, e: Experiment): ExperimentView {
-  const settings = parseMethodConfig({ ...e.config, method: e.method }) as unknown as Record<string, unknown>
+  const settings: Record<string, unknown> = parseMethodConfig({ ...e.config, method: e.method })
   const applied = listBatches(db, e.id).filter((b) => b.state === 'applied' || b.state === 'disabled')
   // Trained order: batches by seq, rows in batch order; disabled batches were trained too (and can come back).
   const sequence = createHash('sha256')
