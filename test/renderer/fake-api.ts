@@ -2,8 +2,8 @@
 // tested against this object (built here, not a mock of our modules). It keeps just enough state to answer like
 // the service: a queue, batches, one job, probes that answer an applied edit's target.
 import {
-  METHODS, type BatchView, type EditView, type ElderApi, type ImportReport, type JobView, type Method, type ProbeResult,
-  type Req, type Result, type ServiceError, type StatusView, type WorkspaceEvent
+  METHODS, type BatchView, type EditView, type ElderApi, type ExperimentView, type ImportReport, type JobView, type Method,
+  type MetricPointView, type ProbeResult, type Req, type Result, type ServiceError, type StatusView, type WorkspaceEvent
 } from '../../src-preload/contract'
 
 export interface FakeState {
@@ -11,6 +11,10 @@ export interface FakeState {
   batches: BatchView[]
   job: JobView | null
   status: StatusView
+  /** experiments.list; the status's experiment by default. */
+  experiments: ExperimentView[]
+  /** metrics.series by experiment id, then metric name. */
+  series: Record<string, Record<string, MetricPointView[]>>
 }
 
 export interface FakeApi {
@@ -96,7 +100,9 @@ export function fakeApi(opts: { edits?: number } = {}): FakeApi {
     edits: Array.from({ length: opts.edits ?? 0 }, (_, i) => editView(i + 1)),
     batches: [],
     job: null,
-    status: structuredClone(STATUS)
+    status: structuredClone(STATUS),
+    experiments: [structuredClone(STATUS.experiment!)],
+    series: {}
   }
   const calls: FakeApi['calls'] = []
   const failures = new Map<Method, ServiceError>()
@@ -108,6 +114,17 @@ export function fakeApi(opts: { edits?: number } = {}): FakeApi {
 
   const impl: { [M in Method]?: (req: Req<M>) => Result<unknown> } = {
     'app.status': () => ok(state.status),
+    'experiments.list': () => ok(state.experiments),
+    'models.list': () => ok(state.status.model ? [state.status.model] : []),
+    'experiments.update': (r) => {
+      const e = state.experiments.find((x) => x.id === r.id)
+      if (!e) return notFound(`experiment ${r.id}`)
+      Object.assign(e, Object.fromEntries(Object.entries(r).filter(([k, v]) => k !== 'id' && v !== undefined)))
+      return ok(e)
+    },
+    'metrics.series': (r) => ok(Object.fromEntries(r.experimentIds.map((id) => [
+      String(id), Object.fromEntries(r.names.map((n) => [n, state.series[String(id)]?.[n] ?? []]))
+    ]))),
     'edits.list': (r) => {
       const offset = r.offset ?? 0
       const limit = r.limit ?? 200
