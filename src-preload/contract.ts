@@ -46,7 +46,11 @@ export interface EditView {
   /** The batch's number as history shows it, and its state: a queued edit in a training batch is locked. */
   batchSeq: number | null
   batchState: BatchState | null
+  /** After the latest evaluation: does the edit's prompt still give its target? null = not applied or not yet checked. */
+  health: EditHealth | null
 }
+
+export type EditHealth = 'holds' | 'slipped'
 
 export interface BatchView {
   id: number
@@ -92,12 +96,51 @@ export interface ExperimentView {
   tags: string[]
   createdAt: number
   counts: Record<EditStatus, number>
+  archived: boolean
+  /** Evaluated after every this many applied edits; 0 = on demand only. */
+  evalEvery: number
+  /** The EXPERIMENT_PRESETS name it was created from (null: custom, or a clone with changes). */
+  preset: string | null
+  /** What reproduces the run besides method and settings. backend / appVersion: of the latest batch (null before one). */
+  repro: {
+    modelHash: string
+    backend: string | null
+    appVersion: string | null
+    seed: number | null
+    /** sha256 of the applied edits' prompt and target in the order they were trained. */
+    editSequence: string
+  }
+  /** Each metric's latest value and the edit count it was measured at. */
+  latest: Record<string, { editCount: number; value: number }>
+  /** Training seconds per applied edit over the applied batches (null before any). */
+  secondsPerEdit: number | null
+  /** Applied edits whose prompt still gives the target at the latest evaluation, of those checked. */
+  health: { holds: number; checked: number }
 }
 
 export const JOB_KINDS = ['apply', 'evaluate', 'replay'] as const
 export type JobKind = (typeof JOB_KINDS)[number]
 export const JOB_STATES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const
 export type JobState = (typeof JOB_STATES)[number]
+
+/**
+ * Starting points for a new experiment: the methods of issue 12 and the paper preset's ablations, as method + config
+ * (the same rows as `bench compare`; a test checks they agree). An experiment may override any field on top.
+ */
+export const EXPERIMENT_PRESETS = {
+  elder: { method: 'elder', config: {}, label: 'ELDER (default)' },
+  'elder-paper': { method: 'elder', config: { preset: 'elder-paper' }, label: 'ELDER, paper preset' },
+  'elder-paper w/o guided loss': { method: 'elder', config: { preset: 'elder-paper', lambda: 0 }, label: 'Ablation: no guided loss' },
+  'elder-paper w/ load balancing': { method: 'elder', config: { preset: 'elder-paper', routerLoss: 'balance' }, label: 'Ablation: load-balancing loss' },
+  // eps beyond any Hamming distance: every input is in scope, so nothing is deferred.
+  'elder-paper w/o deferral': { method: 'elder', config: { preset: 'elder-paper', eps: 1e9 }, label: 'Ablation: no deferral' },
+  grace: { method: 'grace', config: {}, label: 'GRACE' },
+  melo: { method: 'melo', config: {}, label: 'MELO' },
+  lora: { method: 'lora', config: {}, label: 'LoRA' },
+  'ft-l': { method: 'ft-l', config: {}, label: 'FT-L' }
+} as const satisfies Record<string, { method: (typeof EDIT_METHODS)[number]; config: Record<string, unknown>; label: string }>
+export type PresetName = keyof typeof EXPERIMENT_PRESETS
+export const PRESET_NAMES = Object.keys(EXPERIMENT_PRESETS) as [PresetName, ...PresetName[]]
 
 export interface JobView {
   id: number
@@ -303,13 +346,48 @@ export const contract = {
   'experiments.list': { req: z.object({}).strict(), res: {} as ExperimentView[] },
   'experiments.create': {
     req: z
-      .object({ name: text(200), modelId: id, method: z.enum(EDIT_METHODS).default('elder'), config: z.record(z.string(), z.unknown()).default({}) })
+      .object({
+        name: text(200),
+        modelId: id,
+        /** Default: the preset's method, else 'elder'. */
+        method: z.enum(EDIT_METHODS).optional(),
+        /** Fields over the preset's config (or over the method's defaults without a preset). */
+        config: z.record(z.string(), z.unknown()).default({}),
+        preset: z.enum(PRESET_NAMES).optional(),
+        /** Queue a copy of this experiment's whole edit list: the same edits, applied to this experiment too. */
+        editsFrom: id.optional(),
+        evalEvery: z.number().int().min(0).max(1_000_000).optional(),
+        tags: z.array(text(100)).max(100).optional(),
+        notes: z.string().max(100_000).optional()
+      })
       .strict(),
     res: {} as ExperimentView
   },
-  'experiments.clone': { req: z.object({ id, name: text(200).optional() }).strict(), res: {} as ExperimentView },
+  'experiments.clone': {
+    req: z
+      .object({
+        id,
+        name: text(200).optional(),
+        /** Changes: a new method and/or config replace the source's (the config is then checked against the method). */
+        method: z.enum(EDIT_METHODS).optional(),
+        config: z.record(z.string(), z.unknown()).optional(),
+        tags: z.array(text(100)).max(100).optional(),
+        evalEvery: z.number().int().min(0).max(1_000_000).optional()
+      })
+      .strict(),
+    res: {} as ExperimentView
+  },
   'experiments.update': {
-    req: z.object({ id, notes: z.string().max(100_000).optional(), tags: z.array(text(100)).max(100).optional() }).strict(),
+    req: z
+      .object({
+        id,
+        name: text(200).optional(),
+        notes: z.string().max(100_000).optional(),
+        tags: z.array(text(100)).max(100).optional(),
+        archived: z.boolean().optional(),
+        evalEvery: z.number().int().min(0).max(1_000_000).optional()
+      })
+      .strict(),
     res: {} as ExperimentView
   },
   'experiments.select': { req: z.object({ id }).strict(), res: {} as StatusView },

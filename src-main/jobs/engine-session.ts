@@ -163,10 +163,10 @@ export class EngineSession {
       }
     },
 
-    evaluate: async ({ records, retention }, ctx) => {
+    evaluate: async ({ records, retention, health }, ctx) => {
       const editor = this.mustEditor()
       const base = this.mustBase()
-      const chunks = Math.ceil(records.length / EVAL_CHUNK) + Math.ceil(retention.length / EVAL_CHUNK)
+      const chunks = Math.ceil(records.length / EVAL_CHUNK) + Math.ceil(retention.length / EVAL_CHUNK) + Math.ceil(health.length / EVAL_CHUNK)
       let done = 0
       const step = async (): Promise<void> => {
         ctx.progress(++done, chunks, null)
@@ -196,7 +196,12 @@ export class EngineSession {
         }
         ret = { edited: edited.result(), base: plain.result() }
       }
-      return { reliability: rel.result(), generalization: gen.result(), locality: loc.result(), retention: ret }
+      const holds: boolean[] = []
+      for (let i = 0; i < health.length; i += EVAL_CHUNK) {
+        for (const r of scoreRows(base, editor, health.slice(i, i + EVAL_CHUNK))) holds.push(r.exact)
+        await step()
+      }
+      return { reliability: rel.result(), generalization: gen.result(), locality: loc.result(), retention: ret, health: holds }
     },
 
     saveState: async ({ file }) => {

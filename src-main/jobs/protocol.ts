@@ -44,7 +44,8 @@ export type EngineRequest =
   | { type: 'apply'; id: number; batchId: number; edits: PromptTarget[]; checkpointFile: string }
   | { type: 'setDisabled'; id: number; disabled: number[] }
   | { type: 'predict'; id: number; prompts: string[]; maxNewTokens: number }
-  | { type: 'evaluate'; id: number; records: SuiteItem[]; retention: PromptTarget[] }
+  /** `health`: every applied edit's prompt and target, each answered holds (true) or slipped (issue 14). */
+  | { type: 'evaluate'; id: number; records: SuiteItem[]; retention: PromptTarget[]; health: PromptTarget[] }
   /** Write the current editor state to `file` (temp → fsync → rename). */
   | { type: 'saveState'; id: number; file: string }
   /** Take the scope threshold from an experiment's config when it sets the method's threshold field (scope tuning). */
@@ -134,6 +135,8 @@ export interface EvaluateReply {
   generalization: ScoreMsg
   locality: ScoreMsg
   retention: { edited: ScoreMsg; base: ScoreMsg } | null
+  /** Per `health` item, in order: does the edited model still give its target exactly? */
+  health: boolean[]
 }
 
 export interface LoadReply {

@@ -8,13 +8,14 @@ import { EngineError } from '../jobs/host'
 import type { ApplyReply } from '../jobs/protocol'
 import type { JobContext, JobOutcome, JobSpec } from '../jobs/queue'
 import {
-  batchEdits, countEditsByStatus, createBatchOf, createNextBatch, dissolveBatch, getEdit, listBatches, putCodes,
-  recordCheckpoint, setBatchState, wasApplied, type BatchWithEdits
+  appendMetrics, batchEdits, countEditsByStatus, createBatchOf, createNextBatch, dissolveBatch, getEdit, getExperiment,
+  listBatches, putCodes, recordCheckpoint, recordRunEnvironment, setBatchState, wasApplied, type BatchWithEdits
 } from '../store'
 import { newCheckpointPath, type Ctx } from './context'
 import { ensureLoaded, wantedKey } from './engine-state'
 import { fail, toServiceError } from './errors'
 import { EtaEstimator } from './eta'
+import { measure } from './evaluate'
 
 export interface ApplyPlan {
   experimentId: number
@@ -172,6 +173,10 @@ async function runApply(ctx: Ctx, job: JobContext, plan: ApplyPlan): Promise<Job
     total = Math.max(total, done)
     eta.setTotal(total)
     job.progress({ editsDone: done, editsTotal: total, batchEdits: 0 }, true)
+    // A replay restores history; only new edits bring an evaluation due.
+    if (plan.replay === null && (await evaluateIfDue(ctx, job, plan.experimentId, batch.editIds.length)) === 'cancelled') {
+      return { state: 'cancelled', message: `cancelled during the evaluation after ${applied} batch(es); the batches are applied` }
+    }
   }
   const summary = applied === 0 ? 'nothing to apply: the queue is empty' : `${applied} batch(es) applied, ${done} edit(s)`
   return { state: 'done', message: [summary, ...notes].join('; ') }
@@ -216,6 +221,11 @@ async function trainBatch(
       }
       const finalLoss = reply.finalLoss !== null && Number.isFinite(reply.finalLoss) ? reply.finalLoss : undefined
       setBatchState(db, batch.id, 'applied', { steps: reply.steps, wallMs: reply.wallMs, finalLoss })
+      // The s/edit curve: one point per batch, at the applied-edit count it brought the experiment to.
+      appendMetrics(db, plan.experimentId, [{
+        batchId: batch.id, editCount: countEditsByStatus(db, plan.experimentId).applied, name: 's_per_edit', value: reply.wallMs / 1000 / edits.length
+      }])
+      recordRunEnvironment(db, plan.experimentId, { backend: ctx.host.backend ?? 'unknown', appVersion: ctx.version })
       if (plan.redisable.has(batch.id)) setBatchState(db, batch.id, 'disabled', { reason: 'replayed; it was disabled before the rollback' })
       return row
     })()
@@ -230,6 +240,19 @@ async function trainBatch(
   }
   changed(ctx, plan.experimentId)
   return null
+}
+
+/**
+ * The evaluation cadence: after a batch that took the applied-edit count across a multiple of the experiment's
+ * evalEvery (0 = on demand only), evaluate before the next batch. Replays skip it: they rebuild history already measured.
+ */
+async function evaluateIfDue(ctx: Ctx, job: JobContext, experimentId: number, batchEdits: number): Promise<'skipped' | 'done' | 'cancelled'> {
+  const every = getExperiment(ctx.db, experimentId)?.evalEvery ?? 0
+  const after = countEditsByStatus(ctx.db, experimentId).applied
+  if (every <= 0 || Math.floor(after / every) <= Math.floor((after - batchEdits) / every)) return 'skipped'
+  job.progress({ message: `evaluating at ${after} edit(s)` }, true)
+  const r = await measure(ctx, job, experimentId)
+  return r === 'cancelled' ? 'cancelled' : 'done'
 }
 
 function settleFailure(ctx: Ctx, plan: ApplyPlan, batch: BatchWithEdits, e: unknown): JobOutcome {

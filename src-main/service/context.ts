@@ -41,7 +41,9 @@ export interface Ctx {
   readonly jobs: JobQueue
   readonly lock: Lock
   loaded: LoadedKey | null
-  /** The experiment app.status reports (experiments.select); null = the newest. */
+  /** The app's version, recorded with each batch an experiment trains (what reproduces a run). */
+  readonly version: string
+  /** The experiment app.status reports (experiments.select, kept in workspace_state); null = the newest. */
   selected: number | null
   emit(e: WorkspaceEvent): void
 }

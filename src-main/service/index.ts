@@ -4,7 +4,7 @@
 import { resolve } from 'node:path'
 import type { z } from 'zod'
 import {
-  contract, describeIssues, METHODS, type ImportReport, type JobView, type Method, type ParsedReq, type Res, type Result, type ServiceApi,
+  contract, describeIssues, EXPERIMENT_PRESETS, METHODS, type EditHealth, type ImportReport, type JobView, type Method, type ParsedReq, type Res, type Result, type ServiceApi,
   type StatusView, type WorkspaceEvent
 } from '../../src-preload/contract'
 import { parseMethodConfig } from '../engine/methods/configs'
@@ -15,7 +15,8 @@ import { JobQueue } from '../jobs/queue'
 import { nodeSpawn, type SpawnEngine } from '../jobs/spawn'
 import {
   addEdits, cloneExperiment, deleteEdit, getEdit, getExperiment, getModel, listEdits, listExperiments, listModels,
-  metricSeries, updateEdit, updateExperiment, createExperiment, requeueEdits
+  metricSeries, updateEdit, updateExperiment, createExperiment, requeueEdits, copyEditList, editHealth, activeExperimentId,
+  setActiveExperiment, type Edit
 } from '../store'
 import { applyJob, checkLoadable, checkSelection } from './apply'
 import { Lock, type Ctx } from './context'
@@ -52,6 +53,28 @@ export interface Service extends ServiceApi {
   importEditsFile(experimentId: number, path: string, zsreTarget?: ZsreTarget): Promise<Result<ImportReport>>
 }
 
+/** The method and config an experiments.create request means: its fields over its preset's, 'elder' by default. */
+function resolvePreset(req: ParsedReq<'experiments.create'>): { method: string; config: Record<string, unknown> } {
+  const preset = req.preset === undefined ? undefined : EXPERIMENT_PRESETS[req.preset]
+  if (preset && req.method !== undefined && req.method !== preset.method) {
+    throw fail('invalid_request', `method "${req.method}" is not preset "${req.preset}"'s method "${preset.method}"`)
+  }
+  return { method: preset?.method ?? req.method ?? 'elder', config: { ...(preset?.config ?? {}), ...req.config } }
+}
+
+/** The experiment's method decides which settings are valid; a config naming another method is refused. */
+function checkMethodConfig(method: string, config: Record<string, unknown>): void {
+  try {
+    if (config.method !== undefined && config.method !== method) {
+      throw new MethodConfigError(`config field "method": "${String(config.method)}" is not the experiment's method "${method}"`)
+    }
+    parseMethodConfig({ ...config, method })
+  } catch (e) {
+    if (e instanceof MethodConfigError) throw fail('invalid_request', e.message)
+    throw e
+  }
+}
+
 type Handlers = { [M in Method]: (req: ParsedReq<M>) => Promise<Res<M>> | Res<M> }
 
 /** Opens (creating if needed) the workspace in `dir`; see ServiceOptions. */
@@ -77,7 +100,9 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     { progress: (job) => emit({ type: 'job.progress', job }), finished: (job) => emit({ type: 'job.finished', job }) },
     toServiceError
   )
-  const ctx: Ctx = { dir, db: opened.db, host, jobs, lock: new Lock(), loaded: null, selected: null, emit }
+  const ctx: Ctx = {
+    dir, db: opened.db, host, jobs, lock: new Lock(), loaded: null, selected: activeExperimentId(opened.db), emit, version: opts.version ?? 'dev'
+  }
   host.onExit(() => (ctx.loaded = null))
   let closed = false
   const close = async (): Promise<void> => {
@@ -104,41 +129,66 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     }
   }
   const editsChanged = (experimentId: number): void => emit({ type: 'edits.changed', experimentId })
+  /**
+   * With no experiment selected, the newest is the active one; pinned before a create or clone so that a new run
+   * does not silently become the one the queue, probe and header show (experiments.select does that).
+   */
+  const keepActive = (): void => {
+    const newest = ctx.selected === null ? listExperiments(ctx.db)[0] : undefined
+    if (newest) select(newest.id)
+  }
+  const select = (id: number): void => {
+    setActiveExperiment(ctx.db, id)
+    ctx.selected = id
+  }
 
   const handlers: Handlers = {
     'app.status': () => status(),
     'models.list': () => listModels(ctx.db).map(modelView),
     'models.register': async ({ path }) => modelView(await registerModelDir(ctx, path)),
     'experiments.list': () => listExperiments(ctx.db).map((e) => experimentView(ctx.db, e)),
-    'experiments.create': ({ name, modelId, method, config }) => {
-      try {
-        // The experiment's method decides which settings are valid; a config naming another method is refused.
-        if (config.method !== undefined && config.method !== method) {
-          throw new MethodConfigError(`config field "method": "${String(config.method)}" is not the experiment's method "${method}"`)
-        }
-        parseMethodConfig({ ...config, method })
-      } catch (e) {
-        if (e instanceof MethodConfigError) throw fail('invalid_request', e.message)
-        throw e
-      }
-      return experimentView(ctx.db, createExperiment(ctx.db, { name, modelId, method, config }))
+    'experiments.create': (req) => {
+      const { method, config } = resolvePreset(req)
+      checkMethodConfig(method, config)
+      if (req.editsFrom !== undefined) mustExperiment(ctx, req.editsFrom)
+      keepActive()
+      const e = ctx.db.transaction(() => {
+        const created = createExperiment(ctx.db, {
+          name: req.name, modelId: req.modelId, method, config, preset: req.preset ?? null, evalEvery: req.evalEvery, tags: req.tags, notes: req.notes
+        })
+        if (req.editsFrom !== undefined) copyEditList(ctx.db, req.editsFrom, created.id)
+        return created
+      })()
+      if (req.editsFrom !== undefined) editsChanged(e.id)
+      return experimentView(ctx.db, e)
     },
-    'experiments.clone': ({ id, name }) => {
-      const e = cloneExperiment(ctx.db, id, { name })
+    'experiments.clone': ({ id, name, method, config, tags, evalEvery }) => {
+      if (method !== undefined || config !== undefined) {
+        const src = mustExperiment(ctx, id)
+        checkMethodConfig(method ?? src.method, config ?? (method === undefined ? src.config : {}))
+      }
+      keepActive()
+      // A new method without a config starts from that method's defaults: the source's settings belong to its method.
+      const e = cloneExperiment(ctx.db, id, { name, method, config: config ?? (method !== undefined ? {} : undefined), tags, evalEvery })
       editsChanged(e.id)
       return experimentView(ctx.db, e)
     },
-    'experiments.update': ({ id, notes, tags }) => experimentView(ctx.db, updateExperiment(ctx.db, id, { notes, tags })),
+    'experiments.update': ({ id, name, notes, tags, archived, evalEvery }) =>
+      experimentView(ctx.db, updateExperiment(ctx.db, id, { name, notes, tags, archived, evalEvery })),
     'experiments.select': ({ id }) => {
-      mustExperiment(ctx, id)
-      ctx.selected = id
+      select(id)
       return status()
     },
     'edits.list': ({ experimentId, status: s, offset, limit }) => {
       mustExperiment(ctx, experimentId)
       const page = listEdits(ctx.db, experimentId, { status: s, offset, limit })
       const batchOf = batchOfEdits(ctx.db, experimentId)
-      return { rows: page.items.map((e) => editView(e, batchOf.get(e.id) ?? null)), total: page.total }
+      const health = editHealth(ctx.db, experimentId)
+      const verdict = (e: Edit): EditHealth | null => {
+        const h = e.status === 'applied' ? health.get(e.id) : undefined
+        return h === undefined ? null : h.holds ? 'holds' : 'slipped'
+      }
+      return { rows: page.items.map((e) => editView(e, batchOf.get(e.id) ?? null, verdict(e))), total: page.total }
     },
     'edits.add': ({ experimentId, edits }) => {
       const ids = addEdits(ctx.db, experimentId, edits)

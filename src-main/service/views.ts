@@ -1,10 +1,12 @@
 // Store rows → the contract's views. Pure functions of the database; no engine, no events.
+import { createHash } from 'node:crypto'
 import { basename } from 'node:path'
 import type Database from 'better-sqlite3'
 import { parseMethodConfig } from '../engine/methods/configs'
-import type { BatchState, BatchView, EditView, ExperimentView, ModelView } from '../../src-preload/contract'
+import type { BatchState, BatchView, EditHealth, EditView, ExperimentView, ModelView } from '../../src-preload/contract'
 import {
-  countEditsByStatus, getEdit, latestMetricsByBatch, listBatches, wasApplied, type BatchWithEdits, type Edit, type Experiment, type Model
+  countEditsByStatus, editHealthCounts, getEdit, getModel, latestMetrics, latestMetricsByBatch, listBatches, wasApplied,
+  type BatchWithEdits, type Edit, type Experiment, type Model
 } from '../store'
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0)
@@ -17,10 +19,32 @@ export function modelView(m: Model): ModelView {
 }
 
 export function experimentView(db: Database.Database, e: Experiment): ExperimentView {
+  const settings: Record<string, unknown> = parseMethodConfig({ ...e.config, method: e.method })
+  const applied = listBatches(db, e.id).filter((b) => b.state === 'applied' || b.state === 'disabled')
+  // Trained order: batches by seq, rows in batch order; disabled batches were trained too (and can come back).
+  const sequence = createHash('sha256')
+  let wallMs = 0
+  let trained = 0
+  for (const b of applied) {
+    for (const id of b.editIds) {
+      const edit = getEdit(db, id)
+      sequence.update(`${edit?.prompt ?? ''}\u0000${edit?.target ?? ''}\n`)
+    }
+    wallMs += b.wallMs ?? 0
+    trained += b.editIds.length
+  }
   return {
-    id: e.id, name: e.name, modelId: e.modelId, method: e.method, config: e.config, settings: parseMethodConfig({ ...e.config, method: e.method }),
+    id: e.id, name: e.name, modelId: e.modelId, method: e.method, config: e.config, settings,
     notes: e.notes, tags: e.tags,
-    createdAt: e.createdAt, counts: countEditsByStatus(db, e.id)
+    createdAt: e.createdAt, counts: countEditsByStatus(db, e.id),
+    archived: e.archived, evalEvery: e.evalEvery, preset: e.preset,
+    repro: {
+      modelHash: getModel(db, e.modelId)?.contentHash ?? '', backend: e.backend, appVersion: e.appVersion,
+      seed: typeof settings.seed === 'number' ? settings.seed : null, editSequence: sequence.digest('hex')
+    },
+    latest: latestMetrics(db, e.id),
+    secondsPerEdit: trained > 0 ? wallMs / 1000 / trained : null,
+    health: editHealthCounts(db, e.id)
   }
 }
 
@@ -31,11 +55,12 @@ export interface EditBatch {
   state: BatchState
 }
 
-export function editView(e: Edit, batch: EditBatch | null): EditView {
+export function editView(e: Edit, batch: EditBatch | null, health: EditHealth | null = null): EditView {
   return {
     id: e.id, position: e.position, prompt: e.prompt, target: e.target, groundTruth: e.groundTruth,
     rephrases: e.rephrases, locality: e.locality, subject: e.subject, relation: e.relation, sourceFile: e.sourceFile,
-    sourceLine: e.sourceLine, status: e.status, batchId: batch?.id ?? null, batchSeq: batch?.seq ?? null, batchState: batch?.state ?? null
+    sourceLine: e.sourceLine, status: e.status, batchId: batch?.id ?? null, batchSeq: batch?.seq ?? null,
+    batchState: batch?.state ?? null, health
   }
 }
 

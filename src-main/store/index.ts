@@ -9,6 +9,10 @@ export {
   createExperiment, getExperiment, listExperiments, updateExperiment, cloneExperiment, type ExperimentInput
 } from './repos/experiments'
 export {
+  copyEditList, recordRunEnvironment, activeExperimentId, setActiveExperiment, DEFAULT_EVAL_EVERY, type ExperimentPatch
+} from './repos/experiments'
+export { recordEditHealth, editHealth, editHealthCounts } from './repos/health'
+export {
   addEdit, addEdits, getEdit, updateEdit, deleteEdit, listEdits, countEditsByStatus,
   type AddEditsOptions, type EditPatch, type EditQuery
 } from './repos/edits'
@@ -25,7 +29,6 @@ export {
   recordCheckpoint, getCheckpoint, setCheckpointActive, latestActiveCheckpoint, checkpointForBatch, listCheckpoints,
   type CheckpointInput
 } from './repos/checkpoints'
-export { appendMetrics, metricSeries, metricNames, type MetricInput } from './repos/metrics'
-export { latestMetricsByBatch } from './repos/metrics'
+export { appendMetrics, metricSeries, metricNames, latestMetrics, latestMetricsByBatch, type MetricInput } from './repos/metrics'
 export { listRecentEvents, logEvent, type EventQuery } from './repos/events'
 export { changeExperimentConfig } from './repos/experiment-config'

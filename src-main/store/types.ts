@@ -28,6 +28,23 @@ export interface Experiment {
   notes: string
   tags: string[]
   createdAt: number
+  /** Hidden from the runs table unless asked for; nothing else changes. */
+  archived: boolean
+  /** Evaluate after every this many applied edits (0: only on demand). */
+  evalEvery: number
+  /** The named preset the experiment was created from, if any (e.g. 'elder-paper'). */
+  preset: string | null
+  /** Backend and app version of the latest batch trained (null before the first). */
+  backend: string | null
+  appVersion: string | null
+}
+
+/** An applied edit's latest verdict: after the evaluation at editCount, did its prompt still give its target? */
+export interface EditHealth {
+  editId: number
+  holds: boolean
+  editCount: number
+  checkedAt: number
 }
 
 export interface LocalityPair {

@@ -11,7 +11,7 @@ import {
   TooltipComponent,
   VisualMapComponent
 } from 'echarts/components'
-import { use } from 'echarts/core'
+import { getInstanceByDom, use } from 'echarts/core'
 import { CanvasRenderer } from 'echarts/renderers'
 
 use([
@@ -29,3 +29,14 @@ use([
   VisualMapComponent,
   CanvasRenderer
 ])
+
+/**
+ * What a chart draws, readable from outside the bundle: the end-to-end tests (and devtools) call
+ * `window.echarts.getInstanceByDom(el).getOption()` to compare a chart's series with the service's stored values.
+ */
+declare global {
+  interface Window {
+    echarts?: { getInstanceByDom: typeof getInstanceByDom }
+  }
+}
+if (typeof window !== 'undefined') window.echarts = { getInstanceByDom }

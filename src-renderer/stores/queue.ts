@@ -2,7 +2,7 @@
 // it can hold tens of thousands of rows; add / update / delete, import, and starting apply jobs.
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef, watch } from 'vue'
-import type { EditInput, EditStatus, EditView, ImportReport, Result } from '../../src-preload/contract'
+import type { EditHealth, EditInput, EditStatus, EditView, ImportReport, Result } from '../../src-preload/contract'
 import { EDIT_STATUSES } from '../../src-preload/contract'
 import { useApi } from '../api'
 import { coalesce } from '../coalesce'
@@ -54,6 +54,8 @@ export const useQueueStore = defineStore('queue', () => {
   const batchSize = ref(storedBatchSize())
   const filter = ref<StatusFilter>('all')
   const search = ref('')
+  /** Edit-health filter (issue 14): applied edits that hold or slipped at the latest evaluation. */
+  const health = ref<EditHealth | 'all'>('all')
 
   watch(batchSize, (n) => globalThis.localStorage?.setItem(BATCH_SIZE_KEY, String(n)))
 
@@ -72,10 +74,12 @@ export const useQueueStore = defineStore('queue', () => {
   const visible = computed(() => {
     const f = filter.value
     const q = search.value.trim().toLowerCase()
-    if (f === 'all' && q === '') return rows.value
+    const h = health.value
+    if (f === 'all' && q === '' && h === 'all') return rows.value
     return rows.value.filter(
       (r) =>
         (f === 'all' || r.status === f) &&
+        (h === 'all' || r.health === h) &&
         (q === '' || r.prompt.toLowerCase().includes(q) || r.target.toLowerCase().includes(q) || (r.subject ?? '').toLowerCase().includes(q))
     )
   })
@@ -261,7 +265,8 @@ export const useQueueStore = defineStore('queue', () => {
   watch(() => statusStore.experimentId, () => void load())
 
   return {
-    rows, loading, batchSize, filter, search, counts, visible, focused, load, add, update, remove, preview, importFile,
-    apply, focus, selected, toggle, selectFiltered, clearSelection, applicable, requeueable, applySelection, requeue, flags
+    rows, loading, batchSize, filter, search, health, counts, visible, focused, load, add, update, remove, preview,
+    importFile, apply, focus, selected, toggle, selectFiltered, clearSelection, applicable, requeueable, applySelection,
+    requeue, flags
   }
 })

@@ -2,9 +2,9 @@
 // tested against this object (built here, not a mock of our modules). It keeps just enough state to answer like
 // the service: a queue, batches, one job, probes that answer an applied edit's target.
 import {
-  METHODS, type BatchView, type EditView, type ElderApi, type ImportReport, type JobView, type Method, type ProbeResult,
-  type Req, type Result, type ScopeDistancesView, type ScopeGroup, type ServiceError, type StatusView, type UndoView,
-  type WorkspaceEvent
+  METHODS, type BatchView, type EditView, type ElderApi, type ExperimentView, type ImportReport, type JobView, type Method,
+  type MetricPointView, type ProbeResult, type Req, type Result, type ScopeDistancesView, type ScopeGroup, type ServiceError,
+  type StatusView, type UndoView, type WorkspaceEvent
 } from '../../src-preload/contract'
 
 export interface FakeState {
@@ -15,6 +15,10 @@ export interface FakeState {
   scope: ScopeDistancesView
   /** What rollback.undoable answers; rollback.undo takes it back to "nothing to undo". */
   undo: UndoView
+  /** experiments.list; the status's experiment by default. */
+  experiments: ExperimentView[]
+  /** metrics.series by experiment id, then metric name. */
+  series: Record<string, Record<string, MetricPointView[]>>
 }
 
 export interface FakeApi {
@@ -45,6 +49,7 @@ export function editView(id: number, over: Partial<EditView> = {}): EditView {
     batchId: null,
     batchSeq: null,
     batchState: null,
+    health: null,
     ...over
   }
 }
@@ -63,7 +68,10 @@ const STATUS: StatusView = {
   model: { id: 1, path: '/models/tiny-world', name: 'tiny-world', contentHash: 'abc', architecture: 'gpt2', nLayer: 8, nEmbd: 128, vocabSize: 1024 },
   experiment: {
     id: 1, name: 'default', modelId: 1, method: 'elder', config: { numExperts: 4 }, settings: { numExperts: 4 }, notes: '', tags: [], createdAt: 0,
-    counts: { queued: 0, applied: 0, failed: 0, disabled: 0, rolled_back: 0 }
+    counts: { queued: 0, applied: 0, failed: 0, disabled: 0, rolled_back: 0 },
+    archived: false, evalEvery: 50, preset: 'elder',
+    repro: { modelHash: 'abc', backend: null, appVersion: null, seed: 0, editSequence: 'e3b0' },
+    latest: {}, secondsPerEdit: null, health: { holds: 0, checked: 0 }
   },
   job: null,
   version: '0.1.0'
@@ -103,7 +111,9 @@ export function fakeApi(opts: { edits?: number } = {}): FakeApi {
       measure: 'query-cosine', field: 'queryRadius', threshold: 0.08,
       groups: { edit: [0.001, 0.002], rephrase: [0.03, 0.07, 0.09, 0.2], unrelated: [0.05, 0.3, 0.4, 0.5, null] }
     },
-    undo: { op: null, seq: null, blocked: 'no rollback to undo' }
+    undo: { op: null, seq: null, blocked: 'no rollback to undo' },
+    experiments: [structuredClone(STATUS.experiment!)],
+    series: {}
   }
   const calls: FakeApi['calls'] = []
   const failures = new Map<Method, ServiceError>()
@@ -142,6 +152,17 @@ export function fakeApi(opts: { edits?: number } = {}): FakeApi {
 
   const impl: { [M in Method]?: (req: Req<M>) => Result<unknown> } = {
     'app.status': () => ok(state.status),
+    'experiments.list': () => ok(state.experiments),
+    'models.list': () => ok(state.status.model ? [state.status.model] : []),
+    'experiments.update': (r) => {
+      const e = state.experiments.find((x) => x.id === r.id)
+      if (!e) return notFound(`experiment ${r.id}`)
+      Object.assign(e, Object.fromEntries(Object.entries(r).filter(([k, v]) => k !== 'id' && v !== undefined)))
+      return ok(e)
+    },
+    'metrics.series': (r) => ok(Object.fromEntries(r.experimentIds.map((id) => [
+      String(id), Object.fromEntries(r.names.map((n) => [n, state.series[String(id)]?.[n] ?? []]))
+    ]))),
     'edits.list': (r) => {
       const offset = r.offset ?? 0
       const limit = r.limit ?? 200

@@ -18,8 +18,11 @@ const indexes = (db: Database.Database) =>
 const H = 'c'.repeat(64)
 
 describe('migration runner', () => {
-  it('versions are increasing and spaced by 10; every table is STRICT; indexes are named table_by_column', () => {
-    MIGRATIONS.forEach((m, i) => expect(m.version).toBe((i + 1) * 10))
+  it('versions are increasing multiples of 10 (engineers are assigned numbers, so gaps are allowed); every table is STRICT; indexes are named table_by_column', () => {
+    MIGRATIONS.forEach((m, i) => {
+      expect(m.version % 10).toBe(0)
+      if (i > 0) expect(m.version).toBeGreaterThan(MIGRATIONS[i - 1].version)
+    })
     const db = dbAt(LATEST_VERSION)
     for (const t of tables(db)) expect(db.prepare(`SELECT sql FROM sqlite_schema WHERE name = ?`).pluck().get(t)).toMatch(/\)\s*STRICT/)
     for (const ix of indexes(db)) expect(ix).toMatch(/^[a-z_]+_by_[a-z_]+$/)
@@ -149,5 +152,35 @@ describe('migration 40 (events)', () => {
     ])
     expect(() => db.prepare("INSERT INTO events (at, kind, entity, detail) VALUES (1, 'x', 'planet', '{}')").run()).toThrow(/CHECK/)
     expect(() => db.prepare("INSERT INTO events (at, kind, entity, detail) VALUES (1, 'x', 'edit', '[]')").run()).toThrow(/CHECK/)
+  })
+})
+
+describe('migration 60 (tracking)', () => {
+  it('keeps 40-era rows with the new defaults (not archived, evaluated every 50 edits); edit_health follows its edit', () => {
+    const db = dbAt(40)
+    db.prepare("INSERT INTO models (path, architecture, config, content_hash, created_at) VALUES ('/m', 'gpt2', '{}', ?, 1)").run(H)
+    db.prepare("INSERT INTO experiments (name, model_id, method, config, created_at) VALUES ('e', 1, 'elder', '{}', 2)").run()
+    db.prepare("INSERT INTO edits (experiment_id, position, prompt, target, created_at, updated_at) VALUES (1, 0, 'p', 't', 3, 3)").run()
+    const before = { edits: dump(db, 'edits'), metrics: dump(db, 'metrics') }
+    migrate(db, { to: 60 })
+    expect({ edits: dump(db, 'edits'), metrics: dump(db, 'metrics') }).toEqual(before)
+    expect(dump(db, 'experiments')).toEqual([{
+      id: 1, name: 'e', model_id: 1, method: 'elder', config: '{}', notes: '', tags: '[]', created_at: 2,
+      archived: 0, eval_every: 50, preset: null, backend: null, app_version: null
+    }])
+    expect(() => db.prepare('UPDATE experiments SET archived = 2').run()).toThrow(/CHECK constraint failed/)
+    expect(() => db.prepare('UPDATE experiments SET eval_every = -1').run()).toThrow(/CHECK constraint failed/)
+    const h = db.prepare('INSERT INTO edit_health (edit_id, experiment_id, holds, edit_count, checked_at) VALUES (?, 1, ?, 1, 4)')
+    h.run(1, 1)
+    expect(() => h.run(1, 0)).toThrow(/UNIQUE|PRIMARY KEY/)
+    expect(() => h.run(99, 1)).toThrow(/FOREIGN KEY/)
+    db.prepare('DELETE FROM edits WHERE id = 1').run()
+    expect(dump(db, 'edit_health')).toEqual([])
+    // One workspace_state row; the active experiment goes back to "newest" if it is deleted.
+    expect(dump(db, 'workspace_state')).toEqual([{ id: 1, active_experiment_id: null }])
+    expect(() => db.prepare('INSERT INTO workspace_state (id) VALUES (2)').run()).toThrow(/CHECK constraint failed/)
+    db.prepare('UPDATE workspace_state SET active_experiment_id = 1').run()
+    db.prepare('DELETE FROM experiments WHERE id = 1').run()
+    expect(dump(db, 'workspace_state')).toEqual([{ id: 1, active_experiment_id: null }])
   })
 })

@@ -81,3 +81,11 @@ export function latestMetricsByBatch(db: Database.Database, experimentId: number
   }
   return out
 }
+
+/** Each metric's most recent value (by edit count, then insertion): the runs table's "latest" columns. */
+export function latestMetrics(db: Database.Database, experimentId: number): Record<string, { editCount: number; value: number }> {
+  const rows = db.prepare(`SELECT name, edit_count, value FROM metrics m WHERE experiment_id = ? AND id = (
+                             SELECT id FROM metrics WHERE experiment_id = m.experiment_id AND name = m.name
+                             ORDER BY edit_count DESC, id DESC LIMIT 1)`).all(experimentId) as Array<{ name: string; edit_count: number; value: number }>
+  return Object.fromEntries(rows.map((r) => [r.name, { editCount: r.edit_count, value: r.value }]))
+}
