@@ -79,7 +79,9 @@ export function batchView(db: Database.Database, b: BatchWithEdits, metrics: Bat
 
 export function batchViews(db: Database.Database, experimentId: number): BatchView[] {
   const metrics = latestMetricsByBatch(db, experimentId)
-  return listBatches(db, experimentId).map((b) => batchView(db, b, metrics.get(b.id)))
+  // The card's metrics are the evaluation's; its own speed is already there as training time and steps.
+  const evaluated = (b: number) => metrics.get(b)?.filter((m) => m.name !== 's_per_edit')
+  return listBatches(db, experimentId).map((b) => batchView(db, b, evaluated(b.id)))
 }
 
 /** edit id → its batch, for an experiment's batched edits. */
