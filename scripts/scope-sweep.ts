@@ -6,6 +6,7 @@
  * retention set) deferred. Uses the editor's own prefix, answer and QueryTable code. Prints JSON lines.
  *
  *   node --import tsx scripts/scope-sweep.ts [--model DIR] [--edits 1000] [--sample 3000] [--config JSON]
+ *                                            [--suite FILE --retention FILE]   (default: the model folder's own)
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -23,7 +24,9 @@ const { values: o } = parseArgs({
     model: { type: 'string', default: 'resources/models/tiny-world' },
     edits: { type: 'string', default: '1000' },
     sample: { type: 'string', default: '3000' },
-    config: { type: 'string', default: '{}' }
+    config: { type: 'string', default: '{}' },
+    suite: { type: 'string' },
+    retention: { type: 'string' }
   }
 })
 console.error(describeBackend(await initBackend()))
@@ -32,8 +35,8 @@ const base = await loadModel(dir)
 const editor = new ElderEditor(base, JSON.parse(o.config as string))
 type Rec = SuiteRecord & { subject?: string }
 const readJsonl = (f: string): Rec[] => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Rec)
-const recs = readJsonl(`${dir}/edits.jsonl`).slice(0, Number(o.edits))
-const retention = readJsonl(`${dir}/retention.jsonl`)
+const recs = readJsonl(o.suite ?? `${dir}/edits.jsonl`).slice(0, Number(o.edits))
+const retention = readJsonl(o.retention ?? `${dir}/retention.jsonl`)
 const rng = new Prng(7)
 const sample = Array.from({ length: Number(o.sample) }, () => retention[rng.int(retention.length)].prompt)
 
