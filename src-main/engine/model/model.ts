@@ -44,3 +44,20 @@ export interface LanguageModel {
   logits(batch: TokenBatch, rows: Int32Array, opts?: RunOptions): tf.Tensor2D
   dispose(): void
 }
+
+/** What `runBlocks` needs of an architecture: its depth and one block. */
+interface BlockStack {
+  readonly nLayer: number
+  block(j: number, x: tf.Tensor2D, B: number, T: number, opts: RunOptions, captured: tf.Tensor2D[]): tf.Tensor2D
+}
+
+/** `LanguageModel.runBlocks` for any architecture: blocks [from, to) on x [B·T, D], the first capture kept. */
+export function runBlockRange(
+  m: BlockStack, x: tf.Tensor2D, from: number, to: number, B: number, T: number, opts: RunOptions = {}
+): { hidden: tf.Tensor2D; captured: tf.Tensor2D | null } {
+  if (from < 0 || to > m.nLayer || from > to) throw new Error(`block range [${from}, ${to}) is outside [0, ${m.nLayer})`)
+  const captured: tf.Tensor2D[] = []
+  let h = x
+  for (let j = from; j < to; j++) h = m.block(j, h, B, T, opts, captured)
+  return { hidden: h, captured: captured[0] ?? null }
+}
