@@ -3,8 +3,8 @@
 // The first module of each list is the architecture's default (GPT-2: the paper's mlp.c_fc for GPT2-XL; the
 // LLaMA family: mlp.down_proj, the paper's choice for LLaMA2-7B).
 
-export const GPT2_TARGETS = ['mlp.c_fc'] as const
-export const LLAMA_TARGETS = ['mlp.down_proj', 'mlp.up_proj', 'mlp.gate_proj'] as const
+const GPT2_TARGETS = ['mlp.c_fc'] as const
+const LLAMA_TARGETS = ['mlp.down_proj', 'mlp.up_proj', 'mlp.gate_proj'] as const
 export type LlamaTarget = (typeof LLAMA_TARGETS)[number]
 
 const BY_TYPE: Readonly<Record<string, readonly string[]>> = {
