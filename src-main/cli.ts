@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util'
 import { BackendError, describeBackend, initBackend } from './engine/backend'
 import { methodNames } from './engine/methods'
 import { MethodConfigError, MethodUnsupportedError } from './engine/methods/editor'
+import { moduleOf } from './engine/methods/module-field'
 import { predict } from './engine/methods/infer'
 import { RowError } from './engine/elder/rows'
 import { defaultCacheDir } from './engine/eval/base-cache'
@@ -234,7 +235,9 @@ async function benchCompare(o: Opts): Promise<void> {
 /** What `bench edit` and `bench compare` share: the model, the suite, retention and the protocol's settings. */
 async function benchInputs(o: Opts) {
   const modelDir = need(o, 'model')
-  const base = await loadModel(modelDir, o.module === undefined ? {} : { target: o.module })
+  // --module, else the module a --config names: the model is placed where the editor's config says it edits.
+  const target = o.module ?? moduleOf(editorConfig(o)) ?? undefined
+  const base = await loadModel(modelDir, target === undefined ? {} : { target })
   const suite = await readSuite(need(o, 'suite'), o['zsre-target'])
   const retentionFile = o.retention ?? defaultRetention(modelDir)
   const retention = retentionFile ? (await readSuite(retentionFile, undefined)).records : undefined

@@ -81,6 +81,8 @@ export interface ModelView {
   nLayer: number
   nEmbd: number
   vocabSize: number
+  /** The target modules an experiment's config field `module` may name; the first is the architecture's default. */
+  targetModules: string[]
 }
 
 export interface ExperimentView {

@@ -57,6 +57,18 @@ describe('elder CLI on LLaMA-family folders', () => {
     expect(out.trainable_params).toBe(3 * 8 * 4 * (64 + 128))
   })
 
+  it('bench edit takes the module from --config too, and refuses a --config module other than --module', () => {
+    const args = ['bench', 'edit', '--model', LLAMA_TINY, '--suite', `${LLAMA_TINY}/edits.jsonl`, '--edits', '1', '--method', 'lora', '--json']
+    const r = elder(...args, '--config', '{"module":"mlp.gate_proj","maxSteps":2}')
+    expect(r.code, r.stderr).toBe(0)
+    // Exit 0 shows the config's module reached the loader: on the default down_proj the editor refuses that config.
+    // LoRA rank 8 on gate_proj (in 64, out 128) of the last 3 blocks.
+    expect((JSON.parse(r.stdout) as { trainable_params: number }).trainable_params).toBe(3 * 8 * (64 + 128))
+    const clash = elder(...args, '--module', 'mlp.up_proj', '--config', '{"module":"mlp.gate_proj"}')
+    expect(clash.code).toBe(2)
+    expect(clash.stderr).toContain('config field "module": "mlp.gate_proj", but the model is loaded with target module "mlp.up_proj"')
+  })
+
   it.each([
     ['an unsupported model_type', (d: string) => {
       const c = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8')) as Record<string, unknown>

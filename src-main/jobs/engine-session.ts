@@ -6,11 +6,13 @@ import { RowError } from '../engine/elder/rows'
 import { createEditor, restoreEditor } from '../engine/methods'
 import { EditCancelledError, MethodConfigError, MethodUnsupportedError, type Editor, type RowScore } from '../engine/methods/editor'
 import { predict, scoreRows } from '../engine/methods/infer'
+import { moduleOf } from '../engine/methods/module-field'
 import { StateError } from '../engine/methods/state'
 import { evaluateEdits, localityReference, type Score } from '../engine/eval/metrics'
 import { ModelConfigError } from '../engine/model/config'
 import { checkMemory, contentHashOf, loadModel, ModelLoadError, readConfig, type LoadedModel } from '../engine/model/load'
 import { SafetensorsError } from '../engine/model/safetensors'
+import { resolveTarget } from '../engine/model/targets'
 import { loadTokenizer, TokenizerError } from '../engine/model/tokenizer'
 import { CheckpointFileError, readVerified, writeFileAtomic } from './checkpoint-file'
 import {
@@ -104,10 +106,14 @@ export class EngineSession {
     load: async ({ modelDir, config, state, disabled, renumber }) => {
       this.editor?.dispose()
       this.editor = null
-      if (this.base?.dir !== modelDir) {
+      // The experiment's module decides where the model's hooks sit: a different one needs the model loaded again.
+      const module = moduleOf(config)
+      const placed = this.base?.dir === modelDir ? resolveTarget(this.base.config.modelType, module) : null
+      if (placed && !placed.ok) throw new ModelLoadError(placed.message)
+      if (!placed || placed.name !== this.base?.model.target.name) {
         this.base?.model.dispose()
         this.base = null
-        this.base = await loadModel(modelDir)
+        this.base = await loadModel(modelDir, { target: module ?? undefined })
       }
       const editor = state ? restoreEditor(this.base, readVerified(state.file, state.sha256)) : createEditor(this.base, config)
       if (renumber.length > 0) editor.renumber(new Map(renumber))

@@ -9,6 +9,7 @@ import {
 } from '../../src-preload/contract'
 import { parseMethodConfig } from '../engine/methods/configs'
 import { MethodConfigError } from '../engine/methods/editor'
+import { resolveTarget } from '../engine/model/targets'
 import type { ZsreTarget } from '../importers'
 import { EngineHost } from '../jobs/host'
 import { JobQueue } from '../jobs/queue'
@@ -16,7 +17,7 @@ import { nodeSpawn, type SpawnEngine } from '../jobs/spawn'
 import {
   addEdits, cloneExperiment, deleteEdit, getEdit, getExperiment, getModel, listEdits, listExperiments, listModels,
   metricSeries, updateEdit, updateExperiment, createExperiment, requeueEdits, copyEditList, editHealth, activeExperimentId,
-  setActiveExperiment, type Edit
+  setActiveExperiment, type Edit, type Model
 } from '../store'
 import { applyJob, checkLoadable, checkSelection } from './apply'
 import { Lock, type Ctx } from './context'
@@ -62,17 +63,27 @@ function resolvePreset(req: ParsedReq<'experiments.create'>): { method: string; 
   return { method: preset?.method ?? req.method ?? 'elder', config: { ...(preset?.config ?? {}), ...req.config } }
 }
 
-/** The experiment's method decides which settings are valid; a config naming another method is refused. */
-function checkMethodConfig(method: string, config: Record<string, unknown>): void {
+/**
+ * The experiment's method decides which settings are valid; a config naming another method is refused, and so is
+ * a target module the experiment's model does not have (targets.ts).
+ */
+function checkMethodConfig(method: string, config: Record<string, unknown>, model: Model): void {
   try {
     if (config.method !== undefined && config.method !== method) {
       throw new MethodConfigError(`config field "method": "${String(config.method)}" is not the experiment's method "${method}"`)
     }
-    parseMethodConfig({ ...config, method })
+    const target = resolveTarget(model.architecture, parseMethodConfig({ ...config, method }).module)
+    if (!target.ok) throw new MethodConfigError(`config field "module": ${target.message}`)
   } catch (e) {
     if (e instanceof MethodConfigError) throw fail('invalid_request', e.message)
     throw e
   }
+}
+
+function mustModel(ctx: Ctx, id: number): Model {
+  const model = getModel(ctx.db, id)
+  if (!model) throw fail('not_found', `model ${id} does not exist`)
+  return model
 }
 
 type Handlers = { [M in Method]: (req: ParsedReq<M>) => Promise<Res<M>> | Res<M> }
@@ -149,7 +160,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     'experiments.list': () => listExperiments(ctx.db).map((e) => experimentView(ctx.db, e)),
     'experiments.create': (req) => {
       const { method, config } = resolvePreset(req)
-      checkMethodConfig(method, config)
+      checkMethodConfig(method, config, mustModel(ctx, req.modelId))
       if (req.editsFrom !== undefined) mustExperiment(ctx, req.editsFrom)
       keepActive()
       const e = ctx.db.transaction(() => {
@@ -165,7 +176,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     'experiments.clone': ({ id, name, method, config, tags, evalEvery }) => {
       if (method !== undefined || config !== undefined) {
         const src = mustExperiment(ctx, id)
-        checkMethodConfig(method ?? src.method, config ?? (method === undefined ? src.config : {}))
+        checkMethodConfig(method ?? src.method, config ?? (method === undefined ? src.config : {}), mustModel(ctx, src.modelId))
       }
       keepActive()
       // A new method without a config starts from that method's defaults: the source's settings belong to its method.

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto'
 import { basename } from 'node:path'
 import type Database from 'better-sqlite3'
 import { parseMethodConfig } from '../engine/methods/configs'
+import { targetModules } from '../engine/model/targets'
 import type { BatchState, BatchView, EditHealth, EditView, ExperimentView, ModelView } from '../../src-preload/contract'
 import {
   countEditsByStatus, editHealthCounts, getEdit, getModel, latestMetrics, latestMetricsByBatch, listBatches, wasApplied,
@@ -14,12 +15,16 @@ const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v)
 export function modelView(m: Model): ModelView {
   return {
     id: m.id, path: m.path, name: basename(m.path), contentHash: m.contentHash, architecture: m.architecture,
-    nLayer: num(m.config.nLayer), nEmbd: num(m.config.nEmbd), vocabSize: num(m.config.vocabSize)
+    nLayer: num(m.config.nLayer), nEmbd: num(m.config.nEmbd), vocabSize: num(m.config.vocabSize),
+    targetModules: [...targetModules(m.architecture)]
   }
 }
 
 export function experimentView(db: Database.Database, e: Experiment): ExperimentView {
   const settings: Record<string, unknown> = parseMethodConfig({ ...e.config, method: e.method })
+  // The module the engine runs with: null means the architecture's default, shown by name so runs compare by it.
+  const model = getModel(db, e.modelId)
+  if (settings.module === null && model) settings.module = targetModules(model.architecture)[0] ?? null
   const applied = listBatches(db, e.id).filter((b) => b.state === 'applied' || b.state === 'disabled')
   // Trained order: batches by seq, rows in batch order; disabled batches were trained too (and can come back).
   const sequence = createHash('sha256')
@@ -39,7 +44,7 @@ export function experimentView(db: Database.Database, e: Experiment): Experiment
     createdAt: e.createdAt, counts: countEditsByStatus(db, e.id),
     archived: e.archived, evalEvery: e.evalEvery, preset: e.preset,
     repro: {
-      modelHash: getModel(db, e.modelId)?.contentHash ?? '', backend: e.backend, appVersion: e.appVersion,
+      modelHash: model?.contentHash ?? '', backend: e.backend, appVersion: e.appVersion,
       seed: typeof settings.seed === 'number' ? settings.seed : null, editSequence: sequence.digest('hex')
     },
     latest: latestMetrics(db, e.id),

@@ -65,7 +65,7 @@ export function batchView(id: number, over: Partial<BatchView> = {}): BatchView 
 const STATUS: StatusView = {
   backend: 'wasm (SIMD, 1 thread)',
   workspace: '/home/analyst/elder-workspace',
-  model: { id: 1, path: '/models/tiny-world', name: 'tiny-world', contentHash: 'abc', architecture: 'gpt2', nLayer: 8, nEmbd: 128, vocabSize: 1024 },
+  model: { id: 1, path: '/models/tiny-world', name: 'tiny-world', contentHash: 'abc', architecture: 'gpt2', nLayer: 8, nEmbd: 128, vocabSize: 1024, targetModules: ['mlp.c_fc'] },
   experiment: {
     id: 1, name: 'default', modelId: 1, method: 'elder', config: { numExperts: 4 }, settings: { numExperts: 4 }, notes: '', tags: [], createdAt: 0,
     counts: { queued: 0, applied: 0, failed: 0, disabled: 0, rolled_back: 0 },

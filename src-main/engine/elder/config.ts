@@ -6,6 +6,7 @@
 //                   gated on the base model's answer token), a bounded rehearsal of earlier edits, training to CE < 0.02.
 import { z } from 'zod'
 import { MethodConfigError } from '../methods/editor'
+import { moduleField } from '../methods/module-field'
 
 export const ElderConfigSchema = z
   .object({
@@ -63,7 +64,8 @@ export const ElderConfigSchema = z
     /** Stop a batch early once every target token is the argmax and the LM loss is below earlyStopLoss. */
     earlyStop: z.boolean().default(true),
     earlyStopLoss: z.number().positive().default(0.02),
-    seed: z.number().int().default(0)
+    seed: z.number().int().default(0),
+    ...moduleField
   })
   .strict()
   .refine((c) => c.topK < c.numExperts, { message: 'topK must be smaller than numExperts', path: ['topK'] })

@@ -144,7 +144,13 @@ export interface Editor {
   dispose(): void
 }
 
-export interface MethodDef<C extends { method: string }> {
+/** What every method's config has: its name and the target module it edits (module-field.ts). */
+export interface MethodConfigBase {
+  method: string
+  module: string | null
+}
+
+export interface MethodDef<C extends MethodConfigBase> {
   name: C['method']
   /** Validates a (partial) config and fills the defaults; throws MethodConfigError naming the field. */
   parseConfig(input: unknown): C
@@ -153,18 +159,18 @@ export interface MethodDef<C extends { method: string }> {
   fromState(base: EditorModel, state: ParsedState): Editor
 }
 
-const registry = new Map<string, MethodDef<{ method: string }>>()
+const registry = new Map<string, MethodDef<MethodConfigBase>>()
 
-export function register<C extends { method: string }>(def: MethodDef<C>): void {
+export function register<C extends MethodConfigBase>(def: MethodDef<C>): void {
   if (registry.has(def.name)) throw new Error(`method "${def.name}" is registered twice`)
-  registry.set(def.name, def as unknown as MethodDef<{ method: string }>)
+  registry.set(def.name, def as unknown as MethodDef<MethodConfigBase>)
 }
 
 export function methodNames(): string[] {
   return [...registry.keys()]
 }
 
-export function methodDef(name: string): MethodDef<{ method: string }> {
+export function methodDef(name: string): MethodDef<MethodConfigBase> {
   const def = registry.get(name)
   if (!def) throw new MethodConfigError(`unknown method "${name}" (known: ${methodNames().join(', ')})`)
   return def

@@ -4,7 +4,7 @@ import type { ElderConfig } from '../elder/config'
 import { ElderEditor } from '../elder/editor'
 import { elderFromState } from '../elder/state'
 import { CONFIG_PARSERS, type MethodConfig } from './configs'
-import { methodDef, methodOf, register, type Editor, type EditorModel } from './editor'
+import { MethodConfigError, methodDef, methodOf, register, type Editor, type EditorModel } from './editor'
 import type { FtlConfig } from './ftl/config'
 import { FtlEditor } from './ftl/ftl'
 import type { GraceConfig } from './grace/config'
@@ -57,7 +57,14 @@ function withState<E extends Editor & { loadState(s: ParsedState): void }>(e: E,
 /** A fresh editor of the method `config` names. */
 export function createEditor(base: EditorModel, config: unknown): Editor {
   const def = methodDef(methodOf(config))
-  return def.create(base, def.parseConfig(config))
+  const parsed = def.parseConfig(config)
+  // The module is where the model placed its hooks at load: a config asking for another would train elsewhere.
+  if (parsed.module !== null && parsed.module !== base.model.target.name) {
+    throw new MethodConfigError(
+      `config field "module": "${parsed.module}", but the model is loaded with target module "${base.model.target.name}"`
+    )
+  }
+  return def.create(base, parsed)
 }
 
 /** The editor a state file holds, of whatever method wrote it (checksum and base model checked first). */

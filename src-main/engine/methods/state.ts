@@ -1,9 +1,10 @@
 // Editor state as one versioned, checksummed file, for every method: the method's tensors as F32 safetensors and
-// its config and tables as JSON in the safetensors metadata, with the base model's hash.
+// its config and tables as JSON in the safetensors metadata, with the base model's hash and the target module.
 // The checksum (sha256 over every tensor's bytes, in name order, plus the metadata JSON) is checked on import, so
 // a flipped byte anywhere is refused rather than loaded as a silently different editor.
 import { createHash } from 'node:crypto'
 import { encodeSafetensors, parseSafetensors, SafetensorsError } from '../model/safetensors'
+import { targetModules } from '../model/targets'
 import type { EditorModel } from './editor'
 
 const FORMAT = 'elder-workbench/editor-state'
@@ -36,12 +37,13 @@ function checksum(tensors: Array<{ name: string; data: Float32Array }>, meta: Re
 
 /** The state file of an editor on `base`: `meta` must hold the method's `config` (JSON, with its method). */
 export function writeState(base: EditorModel, tensors: StateTensor[], meta: Record<string, string>): Uint8Array {
-  const all = { format: FORMAT, version: VERSION, base_model_sha256: base.contentHash, ...meta }
+  // The module the state's tensors sit on: gate_proj and up_proj have the same shapes, so shapes alone cannot tell.
+  const all = { format: FORMAT, version: VERSION, base_model_sha256: base.contentHash, target_module: base.model.target.name, ...meta }
   const list = tensors.map((t) => ({ ...t, dtype: 'F32' as const }))
   return encodeSafetensors(list, { ...all, sha256: checksum(list, all) })
 }
 
-/** Parses and checks a state file: format, version, checksum and base model, or a StateError saying which. */
+/** Parses and checks a state file: format, version, checksum, base model and target module, or a StateError saying which. */
 export function readState(bytes: Uint8Array, base: EditorModel): ParsedState {
   let contents
   try {
@@ -59,6 +61,14 @@ export function readState(bytes: Uint8Array, base: EditorModel): ParsedState {
     throw new StateError(
       `editor state belongs to base model ${meta.base_model_sha256.slice(0, 12)}…, ` +
         `not to the loaded one (${base.contentHash.slice(0, 12)}…)`
+    )
+  }
+  // States written before the module was recorded were all on the architecture's default module.
+  const placed = meta.target_module ?? targetModules(base.model.config.modelType)[0]
+  if (placed !== base.model.target.name) {
+    throw new StateError(
+      `editor state was trained on target module "${placed}", but the model is placed on "${base.model.target.name}" ` +
+        `(load the model with module ${placed})`
     )
   }
   return { meta, tensors: contents.tensors }

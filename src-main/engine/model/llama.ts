@@ -14,6 +14,7 @@ import { rmsNorm, silu } from './llama-ops'
 import { runBlockRange, type LanguageModel, type TargetModule } from './model'
 import { gatherRows, linear, pickRows, TransposeCache, type Weight } from './ops'
 import { ropeAttention } from './rope-attention'
+import type { LlamaTarget } from './targets'
 import { inverseFrequencies, ropeTables } from './rope'
 
 export interface LlamaBlockWeights {
@@ -35,9 +36,6 @@ export interface LlamaWeights {
   /** Untied LM head [V, D] (HF layout); absent when tied to embed. */
   lmHead?: Weight
 }
-
-export const LLAMA_TARGETS = ['mlp.down_proj', 'mlp.up_proj', 'mlp.gate_proj'] as const
-export type LlamaTarget = (typeof LLAMA_TARGETS)[number]
 
 export function llamaTarget(c: LlamaConfig, name: LlamaTarget): TargetModule {
   return name === 'mlp.down_proj' ? { name, inDim: c.nInner, outDim: c.nEmbd } : { name, inDim: c.nEmbd, outDim: c.nInner }

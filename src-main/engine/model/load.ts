@@ -9,11 +9,12 @@ import { parseModelConfig, type Gpt2Config } from './config'
 import { checkpointFiles, checkpointHash } from './checkpoint'
 import { Gpt2, type BlockWeights, type Gpt2Weights } from './gpt2'
 import { blockKeyEntries } from './keys'
-import { Llama, LLAMA_TARGETS } from './llama'
+import { Llama } from './llama'
 import { loadLlamaWeights } from './llama-load'
 import { describeShortfall, estimateMemory, paramCounts } from './memory'
 import type { LanguageModel, ModelConfig } from './model'
 import { loadSafetensors, readSafetensorsHeader, type TensorInfo } from './safetensors'
+import { resolveTarget, type LlamaTarget } from './targets'
 import { loadTokenizer, type TextTokenizer } from './tokenizer'
 
 export class ModelLoadError extends Error {
@@ -30,7 +31,7 @@ export interface LoadedModel {
 }
 
 export interface ModelLoadOptions {
-  /** The module the editing methods hook (model.ts): GPT-2 mlp.c_fc; LLaMA family mlp.down_proj (default), mlp.up_proj or mlp.gate_proj. */
+  /** The module the editing methods hook (model.ts, targets.ts): GPT-2 mlp.c_fc; LLaMA family mlp.down_proj (default), mlp.up_proj or mlp.gate_proj. */
   target?: string
   /**
    * Whether the model will be edited: the memory check then counts the training working set of the default
@@ -178,19 +179,17 @@ export function loadBareModel(dir: string, opts: ModelLoadOptions = {}): { confi
   const config = readConfig(dir)
   const files = checkpointFiles(dir)
   // Every refusal that needs no weights comes before the (streamed, but long on a large model) hash.
+  const target = resolveTarget(config.modelType, opts.target ?? null)
+  if (!target.ok) throw new ModelLoadError(target.message)
   if (config.modelType === 'gpt2') {
-    if (opts.target !== undefined && opts.target !== 'mlp.c_fc') {
-      throw new ModelLoadError(`target module "${opts.target}" is not one of GPT-2's (mlp.c_fc)`)
-    }
     if (files.index !== null) throw new ModelLoadError(`${dir}: sharded GPT-2 checkpoints are not supported; save one model.safetensors`)
     checkMemory(dir, config, opts.training ?? true)
     return { config, model: new Gpt2(config, loadWeights(files.files[0], config)), contentHash: checkpointHash(files) }
   }
-  const target = LLAMA_TARGETS.find((t) => t === (opts.target ?? 'mlp.down_proj'))
-  if (!target) throw new ModelLoadError(`target module "${opts.target}" is not one of ${config.modelType}'s (${LLAMA_TARGETS.join(', ')})`)
   checkMemory(dir, config, opts.training ?? true)
   const contentHash = checkpointHash(files)
-  return { config, model: new Llama(config, loadLlamaWeights(files.files, config), target), contentHash }
+  // resolveTarget checked the name against the LLaMA family's list.
+  return { config, model: new Llama(config, loadLlamaWeights(files.files, config), target.name as LlamaTarget), contentHash }
 }
 
 export async function loadModel(dir: string, opts: ModelLoadOptions = {}): Promise<LoadedModel> {

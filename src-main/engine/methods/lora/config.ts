@@ -1,5 +1,6 @@
 // LoRA baseline settings (issue 12): one rank-r LoRA on c_fc of the same blocks as ELDER, no router, no deferral.
 import { z } from 'zod'
+import { moduleField } from '../module-field'
 import { parseWith, trainFields } from '../train-config'
 
 export const LoraConfigSchema = z
@@ -11,7 +12,8 @@ export const LoraConfigSchema = z
     /** LoRA layers: c_fc of blocks [firstBlock, firstBlock + layers), as ELDER places its MoLoRA. */
     layers: z.number().int().min(1).default(6),
     firstBlock: z.number().int().min(1).nullable().default(null),
-    ...trainFields
+    ...trainFields,
+    ...moduleField
   })
   .strict()
 

@@ -2,6 +2,7 @@
 // database of edit keys picks the block that serves an input. The radius is GRACE's ε_init, so the two key stores
 // decide scope at the same distance (MELO's own values, 0.5 and 75, are for other models' key spaces).
 import { z } from 'zod'
+import { moduleField } from '../module-field'
 import { parseWith, trainFields } from '../train-config'
 
 export const MeloConfigSchema = z
@@ -14,7 +15,8 @@ export const MeloConfigSchema = z
     initRadius: z.number().positive().default(1),
     layers: z.number().int().min(1).default(6),
     firstBlock: z.number().int().min(1).nullable().default(null),
-    ...trainFields
+    ...trainFields,
+    ...moduleField
   })
   .strict()
 
