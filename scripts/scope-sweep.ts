@@ -7,6 +7,7 @@
  *
  *   node --import tsx scripts/scope-sweep.ts [--model DIR] [--edits 1000] [--sample 3000] [--config JSON]
  *                                            [--suite FILE --retention FILE]   (default: the model folder's own)
+ *                                            [--calibrate]   (also the rejected per-edit radii, docs/elder-method.md)
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -26,7 +27,8 @@ const { values: o } = parseArgs({
     sample: { type: 'string', default: '3000' },
     config: { type: 'string', default: '{}' },
     suite: { type: 'string' },
-    retention: { type: 'string' }
+    retention: { type: 'string' },
+    calibrate: { type: 'boolean', default: false }
   }
 })
 console.error(describeBackend(await initBackend()))
@@ -84,5 +86,53 @@ for (const r of [0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.12]) {
       unrelated_deferred_pct: pct(uDist.filter((d) => !(d < r)).length, uDist.length)
     })
   )
+}
+if (o.calibrate) {
+  // Rejected per-edit radii (docs/elder-method.md): each edit's radius shrinks to beta × the distance to the nearest
+  // prompt the gates cannot tell from its rephrases — another relation's template (as seen among the stored edits)
+  // filled with this edit's subject, with the same base answer. Built only from the edits, never from eval items.
+  const relationOf = (r: Rec): string | undefined => (r as { relation?: string }).relation
+  const templates = new Map<string, Set<string>>()
+  for (const r of recs) {
+    const rel = relationOf(r)
+    if (!rel || !r.subject || !r.prompt.includes(r.subject)) continue
+    templates.set(rel, (templates.get(rel) ?? new Set<string>()).add(r.prompt.replace(r.subject, '\u0000')))
+  }
+  const negOwner: number[] = []
+  const negPrompts: string[] = []
+  recs.forEach((r, i) => {
+    const rel = relationOf(r)
+    if (!rel || !r.subject) return
+    for (const [k, set] of templates) {
+      if (k === rel) continue
+      for (const t of set) {
+        negOwner.push(i)
+        negPrompts.push(t.replace('\u0000', r.subject))
+      }
+    }
+  })
+  const Neg = keys(negPrompts)
+  const cosineDistance = (a: Float32Array, b: Float32Array): number => {
+    let dot = 0
+    for (let d = 0; d < a.length; d++) dot += a[d] * b[d]
+    return 1 - dot / (Math.hypot(...a) * Math.hypot(...b))
+  }
+  const minNeg = new Float64Array(recs.length).fill(Infinity)
+  negPrompts.forEach((_, j) => {
+    const i = negOwner[j]
+    if (Neg.answers[j] === E.answers[i]) minNeg[i] = Math.min(minNeg[i], cosineDistance(E.queries[i], Neg.queries[j]))
+  })
+  const withNeg = [...minNeg].filter(Number.isFinite).length
+  for (const beta of [0.5, 0.75]) {
+    const inScope = (d: number, row: number): boolean => row >= 0 && d < Math.min(c.queryRadius, beta * minNeg[row])
+    console.log(JSON.stringify({
+      edits: recs.length, radius: c.queryRadius, calibrated_beta: beta, negatives: negPrompts.length, edits_with_negative: withNeg,
+      rephrases_in_scope_own_pct: pct(near.filter((n, i) => n.row === rephrases[i].own && inScope(n.distance, n.row)).length, near.length),
+      unrelated_deferred_pct: pct(unrelated.filter((p, i) => {
+        const n = table.nearest(U.queries[i], gate(U.answers[i], p))
+        return !inScope(n.distance, n.row)
+      }).length, unrelated.length)
+    }))
+  }
 }
 editor.dispose()
