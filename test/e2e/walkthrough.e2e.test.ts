@@ -150,6 +150,12 @@ describe('a first session across every tab, after the merge', () => {
     await expect.poll(jobState, { timeout: JOB_TIMEOUT }).toBe('Done')
     await expect.poll(() => s.page.locator('[data-test=frame-health]').innerText()).toMatch(/\d \/ 3 edits hold/)
     await shots('07-metrics', true)
+    await s.page.click('[data-test=tab-history]')
+    // The card names the evaluation as the Metrics tab does (it listed every stored series in snake_case).
+    await expect.poll(() => s.page.locator('[data-test=batch-metrics]').innerText()).toMatch(
+      /^After 3 edits: Reliability \d+\.\d% · Generalization \d+\.\d% · Locality \d+\.\d% · Retention \d+\.\d% · Unrelated deferred \d+\.\d%$/
+    )
+    await shots('07b-history-evaluated', true)
   })
 
   it('runs: a GRACE experiment with a copy of the edit list; opening it moves queue, history, header, probe and metrics', async () => {
@@ -209,6 +215,9 @@ describe('a first session across every tab, after the merge', () => {
       return [xs(document.querySelector('.thead')), xs(document.querySelector('[data-test=edit-row]'))]
     })()`)) as [number[], number[]]
     expect(lefts[0]).toEqual(lefts[1])
+    // The Batch heading fits its column (it was cut to "BAT…").
+    const batchHead = s.page.locator('.thead > span', { hasText: 'Batch' })
+    expect(await batchHead.evaluate((el: { scrollWidth: number; clientWidth: number }) => el.scrollWidth <= el.clientWidth)).toBe(true)
     await s.page.setViewportSize({ width: 1440, height: 900 })
   })
 
