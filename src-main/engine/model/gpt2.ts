@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs'
 import type { Gpt2Config } from './config'
 import { activation, gatherRows, layerNorm, linear, matmul2, pickRows, TransposeCache, type Weight } from './ops'
 import { causalAttention } from './attention'
-import type { LanguageModel, TargetModule } from './model'
+import { runBlockRange, type LanguageModel, type TargetModule } from './model'
 
 export interface BlockWeights {
   ln1g: Weight // [D]
@@ -126,13 +126,7 @@ export class Gpt2 implements LanguageModel {
     T: number,
     opts: RunOptions = {}
   ): { hidden: tf.Tensor2D; captured: tf.Tensor2D | null } {
-    if (from < 0 || to > this.nLayer || from > to) {
-      throw new Error(`block range [${from}, ${to}) is outside [0, ${this.nLayer})`)
-    }
-    const captured: tf.Tensor2D[] = []
-    let h = x
-    for (let j = from; j < to; j++) h = this.block(j, h, B, T, opts, captured)
-    return { hidden: h, captured: captured[0] ?? null }
+    return runBlockRange(this.nLayer, from, to, x, (j, h, captured) => this.block(j, h, B, T, opts, captured))
   }
 
   /** Final LayerNorm and LM head at flat rows only (the V-wide head dominates small-batch cost): [P, V]. */

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs'
 import type { RunOptions, TokenBatch } from './gpt2'
 import type { LlamaConfig } from './llama-config'
 import { rmsNorm, silu } from './llama-ops'
-import type { LanguageModel, TargetModule } from './model'
+import { runBlockRange, type LanguageModel, type TargetModule } from './model'
 import { gatherRows, linear, pickRows, TransposeCache, type Weight } from './ops'
 import { ropeAttention } from './rope-attention'
 import { inverseFrequencies, ropeTables } from './rope'
@@ -123,13 +123,7 @@ export class Llama implements LanguageModel {
     T: number,
     opts: RunOptions = {}
   ): { hidden: tf.Tensor2D; captured: tf.Tensor2D | null } {
-    if (from < 0 || to > this.nLayer || from > to) {
-      throw new Error(`block range [${from}, ${to}) is outside [0, ${this.nLayer})`)
-    }
-    const captured: tf.Tensor2D[] = []
-    let h = x
-    for (let j = from; j < to; j++) h = this.block(j, h, B, T, opts, captured)
-    return { hidden: h, captured: captured[0] ?? null }
+    return runBlockRange(this.nLayer, from, to, x, (j, h, captured) => this.block(j, h, B, T, opts, captured))
   }
 
   head(hidden: tf.Tensor2D, rows: Int32Array): tf.Tensor2D {

@@ -44,3 +44,21 @@ export interface LanguageModel {
   logits(batch: TokenBatch, rows: Int32Array, opts?: RunOptions): tf.Tensor2D
   dispose(): void
 }
+
+/**
+ * Blocks [from, to) on x, for every architecture's runBlocks: the range checked against the model's depth, and the
+ * first target-module input a block captured (opts.capture) handed back. Not wrapped in tidy, as runBlocks.
+ */
+export function runBlockRange(
+  nLayer: number,
+  from: number,
+  to: number,
+  x: tf.Tensor2D,
+  block: (j: number, h: tf.Tensor2D, captured: tf.Tensor2D[]) => tf.Tensor2D
+): { hidden: tf.Tensor2D; captured: tf.Tensor2D | null } {
+  if (from < 0 || to > nLayer || from > to) throw new Error(`block range [${from}, ${to}) is outside [0, ${nLayer})`)
+  const captured: tf.Tensor2D[] = []
+  let h = x
+  for (let j = from; j < to; j++) h = block(j, h, captured)
+  return { hidden: h, captured: captured[0] ?? null }
+}
