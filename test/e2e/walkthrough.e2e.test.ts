@@ -169,6 +169,8 @@ describe('a first session across every tab, after the merge', () => {
     await runRow('GRACE walk').locator('[data-test=run-activate]').click()
     await expect.poll(experimentShown).toBe('GRACE walk')
     expect(await s.page.locator('[data-test=frame-health]').count()).toBe(0)
+    // The other experiment's finished evaluation is not shown as this one's.
+    expect(await s.page.locator('[data-test=jobbar]').innerText()).toContain('No job running')
     await s.page.click('[data-test=tab-queue]')
     await expect.poll(rowCount).toBe('53')
     expect(await s.page.locator('[data-test=edit-row]', { hasText: 'Applied' }).count()).toBe(0)

@@ -4,6 +4,7 @@
 import { flushPromises } from '@vue/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ExperimentView } from '../../src-preload/contract'
+import JobBar from '../../src-renderer/components/JobBar.vue'
 import ProbePanel from '../../src-renderer/components/ProbePanel.vue'
 import RunningBatch from '../../src-renderer/components/RunningBatch.vue'
 import { useJobsStore } from '../../src-renderer/stores/jobs'
@@ -57,5 +58,25 @@ describe('running batch in the metrics view', () => {
     await flushPromises()
     expect(rb.lossBySteps).toHaveLength(2) // the store keeps them; the view must not show them as this job's
     expect(w.find('[data-test=running-batch]').exists()).toBe(false)
+  })
+})
+
+describe('job bar after switching the active experiment', () => {
+  it('keeps a running job of any experiment, but not the other experiment’s finished one', async () => {
+    const w = await mountWith(JobBar, fakeApi(), { global: { stubs: { ChartFrame: true } } })
+    const status = useStatusStore()
+    await status.refresh()
+    const first = status.experimentId!
+    const jobs = useJobsStore()
+    jobs.track(jobView({ id: 1, experimentId: first, state: 'done', message: 'at 3 edit(s): reliability 100.0%' }))
+    await flushPromises()
+    expect(w.get('[data-test=job-state]').text()).toBe('Done')
+    status.status = { ...status.status!, experiment: { ...structuredClone(status.status!.experiment!), id: first + 1 } }
+    await flushPromises()
+    expect(w.find('[data-test=job-state]').exists()).toBe(false)
+    expect(w.text()).toContain('No job running')
+    jobs.track(jobView({ id: 2, experimentId: first, state: 'running' }))
+    await flushPromises()
+    expect(w.get('[data-test=job-state]').text()).toBe('Running')
   })
 })
