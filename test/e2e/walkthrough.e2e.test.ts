@@ -163,6 +163,8 @@ describe('a first session across every tab, after the merge', () => {
     await s.page.click('[data-test=runs-new]')
     await s.page.fill('[data-test=exp-name]', 'GRACE walk')
     await s.page.selectOption('[data-test=exp-preset]', 'grace')
+    // What the preset sets, in words (it printed a bare "{}").
+    expect(await s.page.locator('[data-test=exp-preset-config]').innerText()).toBe("grace's default config")
     await shots('08-new-experiment')
     await s.page.click('[data-test=exp-save]')
     await expect.poll(() => s.page.locator('[data-test=run-row]').count()).toBe(2)
