@@ -182,6 +182,11 @@ describe('a first session across every tab, after the merge', () => {
     await shots('09-switched-queue', true)
     await s.page.click('[data-test=tab-history]')
     await expect.poll(batchStates).toEqual([])
+    // The Scope tab shows GRACE's distances, not the old experiment's (a refresh of those after the evaluation landed
+    // after the switch): GRACE has per-key radii, not one threshold, and nothing is applied yet.
+    await s.page.click('[data-test=tab-scope]')
+    await expect.poll(() => s.page.locator('[data-test=scope-no-edits]').count(), { timeout: 60_000 }).toBe(1)
+    await shots('09b-switched-scope')
     await s.page.click('[data-test=tab-metrics]')
     await expect.poll(() => s.page.locator('[data-test=metrics-shown]').innerText()).toBe('GRACE walk')
   })

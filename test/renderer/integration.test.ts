@@ -4,14 +4,17 @@
 import { flushPromises } from '@vue/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ExperimentView } from '../../src-preload/contract'
+import ChartFrame from '../../src-renderer/components/ChartFrame.vue'
 import JobBar from '../../src-renderer/components/JobBar.vue'
 import ProbePanel from '../../src-renderer/components/ProbePanel.vue'
 import RunningBatch from '../../src-renderer/components/RunningBatch.vue'
+import ScopeTuning from '../../src-renderer/components/ScopeTuning.vue'
 import { useJobsStore } from '../../src-renderer/stores/jobs'
 import { useRunningBatchStore } from '../../src-renderer/stores/running-batch'
+import { useScopeStore } from '../../src-renderer/stores/scope'
 import { useStatusStore } from '../../src-renderer/stores/status'
 import { fakeApi, jobView } from './fake-api'
-import { mountWith } from './setup'
+import { mountWith, storeContext } from './setup'
 
 afterEach(() => {
   document.body.innerHTML = ''
@@ -78,5 +81,40 @@ describe('job bar after switching the active experiment', () => {
     jobs.track(jobView({ id: 2, experimentId: first, state: 'running' }))
     await flushPromises()
     expect(w.get('[data-test=job-state]').text()).toBe('Running')
+  })
+})
+
+describe('scope tuning for a method without one threshold, before any edit', () => {
+  it('draws no threshold line to drag and says no edit is applied yet', async () => {
+    const fake = fakeApi()
+    fake.state.scope = { measure: 'key-euclidean', field: null, threshold: null, groups: { edit: [], rephrase: [null, null], unrelated: [null, null, null] } }
+    const w = await mountWith(ScopeTuning, fake, { global: { stubs: { ChartFrame: true } } })
+    await useStatusStore().refresh()
+    await useScopeStore().load()
+    await flushPromises()
+    const option = w.findComponent(ChartFrame).props('option') as { graphic: unknown[]; series: Array<{ markLine?: unknown }> }
+    expect(option.graphic).toEqual([])
+    expect(option.series.every((x) => x.markLine === undefined)).toBe(true)
+    expect(w.get('[data-test=scope-no-edits]').text()).toBe('No edit is applied in this experiment yet: every input is deferred to the base model.')
+  })
+})
+
+describe('scope distances across a switch of the active experiment', () => {
+  it('drops the old experiment’s distances landing after the switch and loads the new one’s', async () => {
+    const fake = fakeApi()
+    storeContext(fake)
+    const status = useStatusStore()
+    await status.refresh()
+    const first = status.experimentId!
+    const scope = useScopeStore()
+    const old = fake.state.scope
+    // A refresh of the old experiment (as after a job) is in flight when the analyst opens another experiment.
+    const inFlight = scope.load()
+    fake.state.scope = { ...old, measure: 'key-euclidean', field: null, threshold: null, groups: { edit: [], rephrase: [], unrelated: [null] } }
+    status.status = { ...status.status!, experiment: { ...structuredClone(status.status!.experiment!), id: first + 1 } }
+    await inFlight
+    await flushPromises()
+    expect((fake.callsOf('scope.distances') as Array<{ experimentId: number }>).map((r) => r.experimentId)).toEqual([first, first + 1])
+    expect(scope.distances?.measure).toBe('key-euclidean')
   })
 })
