@@ -71,7 +71,7 @@ describe('probe, scope tuning and allocation map in Chromium', () => {
     await s.shot('15-02-probe-in-scope')
   })
 
-  it('issue 13 bug 4: after disabling batch 2, its prompt shows "deferred: batch 2 disabled"', async () => {
+  it('issue 13 bug 4: after disabling batch 2, its prompt shows "Deferred to the base model — batch 2 disabled"', async () => {
     await s.page.click('[data-test=tab-history]')
     const card = s.page.locator('[data-test=batch]').filter({ hasText: 'Batch 2' })
     await card.locator('[data-test=batch-disable]').click()

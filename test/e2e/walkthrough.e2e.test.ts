@@ -168,6 +168,13 @@ describe('a first session across every tab, after the merge', () => {
     await shots('08-new-experiment')
     await s.page.click('[data-test=exp-save]')
     await expect.poll(() => s.page.locator('[data-test=run-row]').count()).toBe(2)
+    // At 1024 px the table scrolls sideways; its Open button stays in view (it was past the right edge).
+    await s.page.setViewportSize({ width: 1024, height: 768 })
+    const open = (await runRow('GRACE walk').locator('[data-test=run-activate]').boundingBox())!
+    const table = (await s.page.locator('[data-test=runs] .scroll').boundingBox())!
+    expect(open.x + open.width).toBeLessThanOrEqual(table.x + table.width)
+    await s.shot('qa-08b-runs-1024')
+    await s.page.setViewportSize({ width: 1440, height: 900 })
     await runRow('GRACE walk').locator('[data-test=run-activate]').click()
     await expect.poll(experimentShown).toBe('GRACE walk')
     expect(await s.page.locator('[data-test=frame-health]').count()).toBe(0)
