@@ -1,7 +1,7 @@
 // Probe: one prompt through the base model and the edited one. The answer is re-asked whenever the adapter
 // changes (a job finished; a batch reverted, disabled or enabled), so the panel does not keep a stale answer.
 import { defineStore } from 'pinia'
-import { ref, shallowRef } from 'vue'
+import { ref, shallowRef, watch } from 'vue'
 import type { EditProbeView, ProbeResult, Result } from '../../src-preload/contract'
 import { useApi } from '../api'
 import { coalesce } from '../coalesce'
@@ -86,6 +86,19 @@ export const useProbeStore = defineStore('probe', () => {
     if (e.type === 'job.finished') void ask()
     else if (e.type === 'batches.changed' && e.experimentId === statusStore.experimentId && !jobs.active) void ask()
   })
+
+  // Another experiment made active: the answer, the nearest edits and the experts shown were the old adapter's. The
+  // prompt is asked again of the new one as typed text (a queue row's id belongs to the old experiment's list).
+  watch(
+    () => statusStore.experimentId,
+    (id, before) => {
+      if (id === before || (!result.value && !waiting.value)) return
+      editId.value = null
+      editProbe.value = null
+      result.value = null
+      void ask()
+    }
+  )
 
   return { prompt, result, editProbe, asked, loading, waiting, run, runEdit }
 })

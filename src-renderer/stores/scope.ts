@@ -40,7 +40,8 @@ export const useScopeStore = defineStore('scope', () => {
     loading.value = true
     try {
       const d = await notices.guard('Could not compute the scope distances', api['scope.distances']({ experimentId }))
-      if (d) {
+      // Another experiment made active meanwhile: these are the old one's (the switch asks for the new ones).
+      if (d && statusStore.experimentId === experimentId) {
         distances.value = d
         threshold.value = d.threshold
       }
@@ -55,7 +56,7 @@ export const useScopeStore = defineStore('scope', () => {
     mapLoading.value = true
     try {
       const m = await notices.guard('Could not compute the allocation map', api['scope.map']({ experimentId }))
-      if (m) map.value = m
+      if (m && statusStore.experimentId === experimentId) map.value = m
     } finally {
       mapLoading.value = false
     }
@@ -86,9 +87,12 @@ export const useScopeStore = defineStore('scope', () => {
       if (map.value) void loadMap()
     }
   })
+  // Another experiment: its distances, asked for at once if the tab was opened (it loads only when it mounts). A
+  // load of the old experiment still in flight is dropped when it lands (after a job it was refreshing them).
   watch(() => statusStore.experimentId, () => {
     distances.value = null
     map.value = null
+    if (wanted) void load()
   })
 
   return { distances, threshold, tradeoff, moved, loading, applying, map, mapLoading, load, loadMap, apply }

@@ -54,7 +54,7 @@ describe('probe, scope tuning and allocation map in Chromium', () => {
     await probe(applied[0].locality[0].prompt)
     expect(await s.page.locator('[data-test=probe-deferred]').innerText()).toBe('Deferred to the base model')
     const reason = await s.page.locator('[data-test=probe-reason]').innerText()
-    expect(reason).toMatch(/^deferred: (distance \d\.\d{3} ≥ threshold 0\.080|no stored edit passes the (answer|subject) gate; the nearest, edit #\d+, is at distance \d\.\d{3} ≥ threshold 0\.080|(answer|subject) gate failed for edit #\d+)/)
+    expect(reason).toMatch(/^(distance \d\.\d{3} ≥ threshold 0\.080|no stored edit passes the (answer|subject) gate; the nearest, edit #\d+, is at distance \d\.\d{3} ≥ threshold 0\.080|(answer|subject) gate failed for edit #\d+)/)
     expect(await s.page.locator('[data-test=probe-allocation]').getAttribute('data-used')).toBe('0')
     await s.shot('15-01-probe-deferred')
   })
@@ -64,21 +64,21 @@ describe('probe, scope tuning and allocation map in Chromium', () => {
     expect(await s.page.locator('[data-test=probe-deferred]').innerText()).toBe('In edit scope')
     expect(await s.page.locator('[data-test=probe-edited]').innerText()).toContain(applied[0].target)
     expect(await s.page.locator('[data-test=probe-reason]').innerText()).toMatch(
-      new RegExp(`^in scope: distance 0\\.\\d{3} < threshold 0\\.080 \\(edit #${applied[0].id}\\)$`)
+      new RegExp(`^distance 0\\.\\d{3} < threshold 0\\.080 \\(edit #${applied[0].id}\\)$`)
     )
     const used = Number(await s.page.locator('[data-test=probe-allocation]').getAttribute('data-used'))
     expect(used).toBeGreaterThan(0)
     await s.shot('15-02-probe-in-scope')
   })
 
-  it('issue 13 bug 4: after disabling batch 2, its prompt shows "deferred: batch 2 disabled"', async () => {
+  it('issue 13 bug 4: after disabling batch 2, its prompt shows "Deferred to the base model — batch 2 disabled"', async () => {
     await s.page.click('[data-test=tab-history]')
     const card = s.page.locator('[data-test=batch]').filter({ hasText: 'Batch 2' })
     await card.locator('[data-test=batch-disable]').click()
     await s.page.click('[data-test=confirm-ok]')
     await expect.poll(() => card.locator('[data-test=batch-state]').innerText(), { timeout: 60_000 }).toBe('Disabled')
     await probe(applied[1].prompt)
-    await expect.poll(() => s.page.locator('[data-test=probe-reason]').innerText(), { timeout: 60_000 }).toBe('deferred: batch 2 disabled')
+    await expect.poll(() => s.page.locator('[data-test=probe-reason]').innerText(), { timeout: 60_000 }).toBe('batch 2 disabled')
     expect(await s.page.locator('[data-test=probe-deferred]').innerText()).toBe('Deferred to the base model')
     await s.shot('15-03-probe-batch-disabled')
     await card.locator('[data-test=batch-enable]').click()

@@ -235,7 +235,7 @@ describe('ProbePanel', () => {
     expect(w.get('[data-test=probe-base]').text()).toBe('Oldtown')
     expect(w.get('[data-test=probe-edited]').text()).toBe('City1')
     expect(w.get('[data-test=probe-deferred]').text()).toBe('In edit scope')
-    expect(w.get('[data-test=probe-reason]').text()).toBe('in scope: distance 0.010 < threshold 0.080 (edit #1)')
+    expect(w.get('[data-test=probe-reason]').text()).toBe('distance 0.010 < threshold 0.080 (edit #1)')
     expect(w.findAll('[data-test=probe-nearest]').map((n) => n.text())).toEqual([expect.stringMatching(/^#1\s*Q: Where does person 1 live\? A: → City1\s*0\.010$/)])
     expect(w.get('[data-test=probe-allocation]').attributes('data-used')).toBe('4')
     expect(w.findAll('[data-test=probe-allocation] .layer')).toHaveLength(2)

@@ -216,7 +216,10 @@ describe('history with dates and results', () => {
       batchView(1, { finalLoss: 0.0123, steps: 14, edits: [{ id: 1, prompt: 'The capital of Velmora is', target: 'Brelo' }] }),
       batchView(2, {
         finalLoss: 0.5, edits: [{ id: 2, prompt: 'A is in', target: 'B' }],
-        metrics: [{ name: 'generalization', value: 0.875, editCount: 2 }, { name: 'reliability', value: 1, editCount: 2 }]
+        metrics: [
+          { name: 'generalization', value: 0.875, editCount: 2 }, { name: 'reliability', value: 1, editCount: 2 },
+          { name: 'reliability_token_accuracy', value: 1, editCount: 2 }, { name: 'retention_base', value: 0.99, editCount: 2 }
+        ]
       })
     ]
     const w = await mountWith(HistoryTimeline, fake)
@@ -227,7 +230,9 @@ describe('history with dates and results', () => {
     expect(first.get('[data-test=batch-loss]').text()).toBe('0.0123')
     expect(first.get('[data-test=batch-steps]').text()).toBe('14')
     expect(first.find('[data-test=batch-metrics]').exists()).toBe(false)
-    expect(second.get('[data-test=batch-metrics]').text()).toBe('After 2 edits: generalization 87.5% · reliability 100.0%')
+    // As the Metrics tab names its curves, in its order; token accuracy in the tooltip, reference series left out.
+    expect(second.get('[data-test=batch-metrics]').text()).toBe('After 2 edits: Reliability 100.0% · Generalization 87.5%')
+    expect(second.get('[data-test=batch-metrics]').attributes('title')).toBe('Reliability: token accuracy 100.0%')
     await first.get('.toggle').trigger('click')
     expect(first.get('.edits').text()).toContain('The capital of Velmora is → Brelo')
   })
