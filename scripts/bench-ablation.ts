@@ -25,7 +25,8 @@ const ROWS: Array<{ name: string; config: Record<string, unknown> }> = [
   { name: '+ rehearsal of 8 earlier edits per step, 32 checked per edit', config: { rehearsal: 8, rehearsalCheck: 32 } },
   { name: '+ train to CE < 0.02, lr 3e-3', config: { earlyStopLoss: 0.02, lr: 3e-3 } },
   { name: '+ N 8, r 4 (same parameter count)', config: { numExperts: 8, rank: 4, alpha: 4 } },
-  { name: '+ subject gate (= the default)', config: { subjectGate: true } }
+  { name: '+ subject gate', config: { subjectGate: true } },
+  { name: '+ 128 checked per edit (= the default)', config: { rehearsalCheck: 128 } }
 ]
 
 const { values: o } = parseArgs({
