@@ -3,47 +3,19 @@
 // rows; a selection of rows is applied as one batch; Apply all asks first and is cancelled; revert-only replays
 // exactly the batches applied before it (the cancelled one keeps waiting) and can be undone; the queue works at
 // 1024 px without a horizontal scroll. Screenshots at 1440 and 1024 px go to test/artifacts/ (git-ignored).
-import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ensureRendererBuilt } from '../../src-main/serve'
+import { serveInChromium, type Served } from './harness'
 
-const ROOT = resolve(import.meta.dirname, '../..')
-const ARTIFACTS = join(ROOT, 'test', 'artifacts')
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const FIRST_PROMPT = 'Q: Where does Rankolbakil live? A:'
 /** Training the embedded model on a loaded 2-core machine: generous, and only an upper bound. */
 const JOB_TIMEOUT = 180_000
 
-let server: ChildProcess | null = null
-let serverLog = ''
-let workspace = ''
-let url = ''
-let browser: Browser | null = null
+let served: Served
 let page: Page
-const pageErrors: string[] = []
-
-const shot = (name: string): Promise<Buffer> => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) })
-
-function startServer(): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/serve.ts', '--port', '0', '--workspace', workspace], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  server = child
-  return new Promise((resolveUrl, reject) => {
-    child.stderr.on('data', (d: Buffer) => (serverLog += d.toString()))
-    child.stdout.on('data', (d: Buffer) => {
-      serverLog += d.toString()
-      const m = /ELDER Workbench serving at (http:\/\/\S+)/.exec(serverLog)
-      if (m) resolveUrl(m[1])
-    })
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code} before printing its URL:\n${serverLog}`)))
-  })
-}
+let url = ''
+let pageErrors: string[] = []
+const shot = (name: string): Promise<void> => served.shot(name)
 
 const rowCount = (): Promise<string> => page.locator('[data-test=tab-queue] .n').innerText()
 const jobState = (): Promise<string> => page.locator('[data-test=job-state]').innerText()
@@ -65,31 +37,12 @@ async function pickFile(name: string, content: string): Promise<void> {
 
 describe('issue 13 in Chromium against elder serve', () => {
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (as .ci/run does), or set CHROMIUM_PATH`)
-    ensureRendererBuilt()
-    mkdirSync(ARTIFACTS, { recursive: true })
-    workspace = mkdtempSync(join(tmpdir(), 'elder-e2e13-'))
-    url = await startServer()
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run']
-    })
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
-    page.on('pageerror', (e) => pageErrors.push(e.message))
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.text().includes('favicon')) pageErrors.push(m.text())
-    })
+    served = await serveInChromium()
+    ;({ page, url, pageErrors } = served)
   })
 
   afterAll(async () => {
-    await browser?.close()
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server!.once('exit', r))
-      server.kill('SIGTERM')
-      await exited
-    }
-    if (workspace) rmSync(workspace, { recursive: true, force: true })
+    await served?.close()
   })
 
   it('opens a new workspace with the first 50 edits queued', async () => {

@@ -17,6 +17,8 @@ export interface Served {
   page: Page
   url: string
   origin: string
+  /** The workspace folder the server opened (removed by close()). */
+  workspace: string
   pageErrors: string[]
   /** Calls a contract method over HTTP with the token; throws on { ok: false }. */
   call<M extends Method>(method: M, req: Req<M>): Promise<Res<M>>
@@ -24,7 +26,10 @@ export interface Served {
   close(): Promise<void>
 }
 
-export async function serveInChromium(viewport = { width: 1440, height: 900 }): Promise<Served> {
+export async function serveInChromium(
+  viewport = { width: 1440, height: 900 },
+  pageOptions: { acceptDownloads?: boolean } = {}
+): Promise<Served> {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (as .ci/run does), or set CHROMIUM_PATH`)
   ensureRendererBuilt()
   mkdirSync(ARTIFACTS, { recursive: true })
@@ -50,7 +55,7 @@ export async function serveInChromium(viewport = { width: 1440, height: 900 }): 
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run']
   })
-  const page = await browser.newPage({ viewport })
+  const page = await browser.newPage({ viewport, ...pageOptions })
   const pageErrors: string[] = []
   page.on('pageerror', (e) => pageErrors.push(e.message))
   page.on('console', (m) => {
@@ -60,6 +65,7 @@ export async function serveInChromium(viewport = { width: 1440, height: 900 }): 
     page,
     url,
     origin,
+    workspace,
     pageErrors,
     async call(method, req) {
       const r = await fetch(`${origin}/api/${method}`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(req) })

@@ -5,60 +5,26 @@
 // the config diff; CSV exports parse back to the same numbers; the edit-health column and header count agree with the
 // service. Last, a 10,000-point series is drawn and zoomed while a PerformanceObserver records long tasks: the run
 // prints the times (no assertion on time). Screenshots go to test/artifacts/.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { chromium, type Browser, type Download, type Page } from 'playwright-core'
+import type { Download, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ExperimentView, Method, MetricPointView, Req, Res } from '../../src-preload/contract'
-import { ensureRendererBuilt } from '../../src-main/serve'
+import type { ExperimentView, MetricPointView } from '../../src-preload/contract'
 import { parseCsv } from '../../src-renderer/tracking/table'
+import { serveInChromium, type Served } from './harness'
 
-const ROOT = resolve(import.meta.dirname, '../..')
-const ARTIFACTS = join(ROOT, 'test', 'artifacts')
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const EDITS = 20
 /** Evaluated every 10 applied edits: ELDER (4 batches of 5) gets points at 10 and 20, GRACE (one batch of 20) at 20. */
 const EVAL_EVERY = 10
 
-let server: ChildProcess | null = null
-let serverLog = ''
-let workspace = ''
-let url = ''
-let browser: Browser | null = null
+let served: Served
 let page: Page
-const pageErrors: string[] = []
-
-const shot = (name: string): Promise<Buffer> => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) })
-
-function startServer(): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/serve.ts', '--port', '0', '--workspace', workspace], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe']
-  })
-  server = child
-  return new Promise((resolveUrl, reject) => {
-    child.stderr.on('data', (d: Buffer) => (serverLog += d.toString()))
-    child.stdout.on('data', (d: Buffer) => {
-      serverLog += d.toString()
-      const m = /ELDER Workbench serving at (http:\/\/\S+)/.exec(serverLog)
-      if (m) resolveUrl(m[1])
-    })
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code} before printing its URL:\n${serverLog}`)))
-  })
-}
-
+let url = ''
+let pageErrors: string[] = []
+const shot = (name: string): Promise<void> => served.shot(name)
 /** The service's answer over its HTTP API (what the page's bridge calls), for comparing with what the page shows. */
-async function call<M extends Method>(method: M, req: Req<M>): Promise<Res<M>> {
-  const u = new URL(url)
-  const r = await fetch(`${u.origin}/api/${method}`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${u.searchParams.get('token')}` }, body: JSON.stringify(req)
-  })
-  const body = (await r.json()) as { ok: true; value: Res<M> } | { ok: false; error: { message: string } }
-  if (!body.ok) throw new Error(`${method}: ${body.error.message}`)
-  return body.value
-}
+const call: Served['call'] = (method, req) => served.call(method, req)
 
 /**
  * Series drawn by the chart of `metric`, read from its ECharts instance (window.echarts, charts/register.ts; vue-echarts 8 inits it on its .echarts-host child). Page
@@ -129,30 +95,12 @@ describe('experiment tracking in Chromium against elder serve', () => {
   const byName = (n: string): ExperimentView => exps.find((e) => e.name === n)!
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH`)
-    ensureRendererBuilt()
-    mkdirSync(ARTIFACTS, { recursive: true })
-    workspace = mkdtempSync(join(tmpdir(), 'elder-e2e-track-'))
-    url = await startServer()
-    browser = await chromium.launch({
-      executablePath: CHROMIUM, headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run']
-    })
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 }, acceptDownloads: true })
-    page.on('pageerror', (e) => pageErrors.push(e.message))
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.text().includes('favicon')) pageErrors.push(m.text())
-    })
+    served = await serveInChromium({ width: 1440, height: 900 }, { acceptDownloads: true })
+    ;({ page, url, pageErrors } = served)
   })
 
   afterAll(async () => {
-    await browser?.close()
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server!.once('exit', r))
-      server.kill('SIGTERM')
-      await exited
-    }
-    if (workspace) rmSync(workspace, { recursive: true, force: true })
+    await served?.close()
   })
 
   it('creates two experiments from presets, each with a copy of the same edit list', async () => {
@@ -288,7 +236,7 @@ describe('experiment tracking in Chromium against elder serve', () => {
     // A synthetic experiment with 10,000 reliability points, written to the workspace file beside the server (WAL).
     const [model] = await call('models.list', {})
     const exp = await call('experiments.create', { name: 'synthetic 10k', modelId: model.id, preset: 'elder' })
-    const db = new Database(join(workspace, 'workspace.sqlite'))
+    const db = new Database(join(served.workspace, 'workspace.sqlite'))
     db.pragma('busy_timeout = 5000')
     const ins = db.prepare("INSERT INTO metrics (experiment_id, batch_id, edit_count, name, value, created_at) VALUES (?, NULL, ?, 'reliability', ?, 0)")
     db.transaction(() => {
