@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs'
 import type { Gpt2Config } from './config'
 import { activation, gatherRows, layerNorm, linear, matmul2, pickRows, TransposeCache, type Weight } from './ops'
 import { causalAttention } from './attention'
-import { runBlockRange, type LanguageModel, type TargetModule } from './model'
+import { logitsAt, runBlockRange, type LanguageModel, type TargetModule } from './model'
 
 export interface BlockWeights {
   ln1g: Weight // [D]
@@ -148,11 +148,7 @@ export class Gpt2 implements LanguageModel {
 
   /** Logits [P, V] at flat rows of a batch, with optional hooks. Caller owns the result. */
   logits(batch: TokenBatch, rows: Int32Array, opts: RunOptions = {}): tf.Tensor2D {
-    return tf.tidy(() => {
-      const x = this.embed(batch)
-      const { hidden } = this.runBlocks(x, 0, this.nLayer, batch.B, batch.T, opts)
-      return this.head(hidden, rows)
-    })
+    return logitsAt(this, batch, rows, opts)
   }
 
   dispose(): void {

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs'
 import type { RunOptions, TokenBatch } from './gpt2'
 import type { LlamaConfig } from './llama-config'
 import { rmsNorm, silu } from './llama-ops'
-import { runBlockRange, type LanguageModel, type TargetModule } from './model'
+import { logitsAt, runBlockRange, type LanguageModel, type TargetModule } from './model'
 import { gatherRows, linear, pickRows, TransposeCache, type Weight } from './ops'
 import { ropeAttention } from './rope-attention'
 import type { LlamaTarget } from './targets'
@@ -134,11 +134,7 @@ export class Llama implements LanguageModel {
   }
 
   logits(batch: TokenBatch, rows: Int32Array, opts: RunOptions = {}): tf.Tensor2D {
-    return tf.tidy(() => {
-      const x = this.embed(batch)
-      const { hidden } = this.runBlocks(x, 0, this.nLayer, batch.B, batch.T, opts)
-      return this.head(hidden, rows)
-    })
+    return logitsAt(this, batch, rows, opts)
   }
 
   dispose(): void {

@@ -5,7 +5,7 @@
 // adds to its output, `fcOutHook` replaces its output, `capture` reads its input). GPT-2's is mlp.c_fc; the LLaMA
 // family's is chosen at load (mlp.down_proj by default, see llama.ts). The hook names keep GPT-2's "fc" because
 // that is where they started; they mean "the target module" on every architecture.
-import type * as tf from '@tensorflow/tfjs'
+import * as tf from '@tensorflow/tfjs'
 import type { Gpt2Config } from './config'
 import type { RunOptions, TokenBatch } from './gpt2'
 import type { LlamaConfig } from './llama-config'
@@ -60,4 +60,12 @@ export function runBlockRange(
   let h = x
   for (let j = from; j < to; j++) h = m.block(j, h, B, T, opts, captured)
   return { hidden: h, captured: captured[0] ?? null }
+}
+
+/** `LanguageModel.logits` for any architecture: the whole stack, then the head at flat rows [P, V]. Caller owns it. */
+export function logitsAt(m: LanguageModel, batch: TokenBatch, rows: Int32Array, opts: RunOptions = {}): tf.Tensor2D {
+  return tf.tidy(() => {
+    const { hidden } = m.runBlocks(m.embed(batch), 0, m.nLayer, batch.B, batch.T, opts)
+    return m.head(hidden, rows)
+  })
 }
