@@ -8,6 +8,10 @@
  *   node --import tsx scripts/scope-sweep.ts [--model DIR] [--edits 1000] [--sample 3000] [--config JSON]
  *                                            [--suite FILE --retention FILE]   (default: the model folder's own)
  *                                            [--calibrate]   (also the rejected per-edit radii, docs/elder-method.md)
+ *                                            [--same-subject]  (unrelated = every retention prompt about an edited
+ *                                                               subject: the hardest prompts for the scope)
+ * With the relation gate on (the default config), each line also has the radius for an edit of the predicted
+ * relation (radius × relationScale) and the relation classifier's accuracy on the rephrases.
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -15,6 +19,7 @@ import * as tf from '@tensorflow/tfjs'
 import { describeBackend, initBackend } from '../src-main/engine/backend'
 import { ElderEditor } from '../src-main/engine/elder/editor'
 import { QueryTable, type Gate } from '../src-main/engine/elder/query-table'
+import { RelationClassifier } from '../src-main/engine/elder/relations'
 import { encodeRows } from '../src-main/engine/elder/rows'
 import type { SuiteRecord } from '../src-main/engine/eval/metrics'
 import { loadModel } from '../src-main/engine/model/load'
@@ -28,7 +33,8 @@ const { values: o } = parseArgs({
     config: { type: 'string', default: '{}' },
     suite: { type: 'string' },
     retention: { type: 'string' },
-    calibrate: { type: 'boolean', default: false }
+    calibrate: { type: 'boolean', default: false },
+    'same-subject': { type: 'boolean', default: false }
   }
 })
 console.error(describeBackend(await initBackend()))
@@ -42,10 +48,11 @@ const retention = readJsonl(o.retention ?? `${dir}/retention.jsonl`)
 const rng = new Prng(7)
 const sample = Array.from({ length: Number(o.sample) }, () => retention[rng.int(retention.length)].prompt)
 
-/** Frozen routing query and base answer of each prompt, in chunks. */
-function keys(prompts: string[]): { queries: Float32Array[]; answers: Int32Array } {
+/** Frozen routing query, base answer and relation features of each prompt, in chunks. */
+function keys(prompts: string[]): { queries: Float32Array[]; answers: Int32Array; features: Float32Array[] } {
   const queries: Float32Array[] = []
   const answers: number[] = []
+  const features: Float32Array[] = []
   for (let i = 0; i < prompts.length; i += 256) {
     const chunk = prompts.slice(i, i + 256).map((prompt) => ({ prompt, target: 'x' }))
     const rows = encodeRows(base.tokenizer, chunk, false, base.model.config.nPositions)
@@ -53,27 +60,41 @@ function keys(prompts: string[]): { queries: Float32Array[]; answers: Int32Array
     const q = query.dataSync() as Float32Array
     const D = query.shape[1]
     for (let b = 0; b < chunk.length; b++) queries.push(q.slice(b * D, (b + 1) * D))
-    answers.push(...editor.baseAnswers(hidden, rows.batch.B, rows.batch.T, rows.lastPrompt))
+    const r = editor.baseForward(hidden, rows.batch.B, rows.batch.T, rows.lastPrompt, editor.needsFeatures)
+    answers.push(...r.answers)
+    features.push(...(r.features ?? []))
     tf.dispose([hidden, query])
   }
-  return { queries, answers: Int32Array.from(answers) }
+  return { queries, answers: Int32Array.from(answers), features }
 }
 
 const E = keys(recs.map((r) => r.prompt))
 const table = new QueryTable(base.model.config.nEmbd)
-table.add(1, E.queries, recs.map((r, i) => ({ answer: E.answers[i], code: [], prompt: r.prompt, target: r.target, subject: r.subject })))
+const relationOf = (r: Rec): string | undefined => (r as { relation?: string }).relation
+table.add(1, E.queries, recs.map((r, i) => ({ answer: E.answers[i], code: [], prompt: r.prompt, target: r.target, subject: r.subject, relation: relationOf(r) })))
 const c = editor.config
-const gate = (answer: number, text: string): Gate => ({
-  ...(c.answerGate ? { answer } : {}),
-  ...(c.subjectGate ? { text } : {})
-})
+// The editor's own classifier, fitted the way the editor fits it (on the edits' prompts and relations).
+const classifier = editor.needsFeatures
+  ? RelationClassifier.fit(recs.flatMap((r, i) => (relationOf(r) ? [{ features: E.features[i], relation: relationOf(r) as string }] : [])))
+  : null
+/** Nearest gated edit, and whether it is of the relation predicted for the input (then the radius widens). */
+const decide = (K: ReturnType<typeof keys>, i: number, text: string): { distance: number; row: number; wide: boolean } => {
+  const relation = classifier ? classifier.predict(K.features[i]) : undefined
+  const gate: Gate = { ...(c.answerGate ? { answer: K.answers[i] } : {}), ...(c.subjectGate ? { text } : {}), ...(relation ? { relation } : {}) }
+  const n = table.nearest(K.queries[i], gate)
+  return { ...n, wide: !!relation && n.row >= 0 && relationOf(recs[n.row]) === relation }
+}
 const rephrases = recs.flatMap((r, i) => r.rephrases.map((p) => ({ prompt: p, own: i })))
 const R = keys(rephrases.map((r) => r.prompt))
-const near = rephrases.map((r, i) => table.nearest(R.queries[i], gate(R.answers[i], r.prompt)))
-const unrelated = [...recs.flatMap((r) => r.locality.map((l) => l.prompt)), ...sample]
+const near = rephrases.map((r, i) => decide(R, i, r.prompt))
+const edited = new Set(recs.map((r) => r.subject))
+const unrelated = o['same-subject']
+  ? retention.filter((r) => r.subject !== undefined && edited.has(r.subject)).map((r) => r.prompt)
+  : [...recs.flatMap((r) => r.locality.map((l) => l.prompt)), ...sample]
 const U = keys(unrelated)
-const uDist = unrelated.map((p, i) => table.nearest(U.queries[i], gate(U.answers[i], p)).distance)
+const uNear = unrelated.map((p, i) => decide(U, i, p))
 const pct = (n: number, d: number): number => +((n / d) * 100).toFixed(2)
+const within = (n: { distance: number; wide: boolean }, r: number): boolean => n.distance < (n.wide ? r * c.relationScale : r)
 for (const r of [0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.12]) {
   console.log(
     JSON.stringify({
@@ -81,9 +102,16 @@ for (const r of [0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.12]) {
       radius: r,
       answer_gate: c.answerGate,
       subject_gate: c.subjectGate,
-      rephrases_in_scope_own_pct: pct(near.filter((n, i) => n.distance < r && n.row === rephrases[i].own).length, near.length),
-      rephrases_in_scope_other_pct: pct(near.filter((n, i) => n.distance < r && n.row !== rephrases[i].own).length, near.length),
-      unrelated_deferred_pct: pct(uDist.filter((d) => !(d < r)).length, uDist.length)
+      ...(classifier
+        ? {
+            relation_radius: +(r * c.relationScale).toFixed(4),
+            relation_accuracy_pct: pct(rephrases.filter((x, i) => classifier.predict(R.features[i]) === relationOf(recs[x.own])).length, rephrases.length)
+          }
+        : {}),
+      unrelated: unrelated.length,
+      rephrases_in_scope_own_pct: pct(near.filter((n, i) => within(n, r) && n.row === rephrases[i].own).length, near.length),
+      rephrases_in_scope_other_pct: pct(near.filter((n, i) => within(n, r) && n.row !== rephrases[i].own).length, near.length),
+      unrelated_deferred_pct: pct(uNear.filter((n) => !within(n, r)).length, uNear.length)
     })
   )
 }
@@ -91,7 +119,6 @@ if (o.calibrate) {
   // Rejected per-edit radii (docs/elder-method.md): each edit's radius shrinks to beta × the distance to the nearest
   // prompt the gates cannot tell from its rephrases — another relation's template (as seen among the stored edits)
   // filled with this edit's subject, with the same base answer. Built only from the edits, never from eval items.
-  const relationOf = (r: Rec): string | undefined => (r as { relation?: string }).relation
   const templates = new Map<string, Set<string>>()
   for (const r of recs) {
     const rel = relationOf(r)
@@ -128,10 +155,7 @@ if (o.calibrate) {
     console.log(JSON.stringify({
       edits: recs.length, radius: c.queryRadius, calibrated_beta: beta, negatives: negPrompts.length, edits_with_negative: withNeg,
       rephrases_in_scope_own_pct: pct(near.filter((n, i) => n.row === rephrases[i].own && inScope(n.distance, n.row)).length, near.length),
-      unrelated_deferred_pct: pct(unrelated.filter((p, i) => {
-        const n = table.nearest(U.queries[i], gate(U.answers[i], p))
-        return !inScope(n.distance, n.row)
-      }).length, unrelated.length)
+      unrelated_deferred_pct: pct(uNear.filter((n) => !inScope(n.distance, n.row)).length, uNear.length)
     }))
   }
 }

@@ -20,7 +20,7 @@ export function batchLookup(db: Database.Database): (batchId: number) => BatchWi
   }
 }
 
-const GATE_NAMES: Record<string, string> = { answer: 'answer gate', subject: 'subject gate', query: 'query radius' }
+const GATE_NAMES: Record<string, string> = { answer: 'answer gate', subject: 'subject gate', relation: 'relation gate', query: 'query radius' }
 
 export function scopeView(db: Database.Database, s: ScopeExplanation, batch = batchLookup(db)): ScopeView {
   const nearest = s.nearest.map((n): NearEditView => {

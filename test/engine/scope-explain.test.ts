@@ -83,18 +83,26 @@ describe('ELDER scope explanation', () => {
     const own = e.explain(prompts)
     for (const t of [0, 0.02, 0.2, 0.5, 2]) {
       const at = e.explain(prompts, t)
-      expect(at.map((x) => x.inScope)).toEqual(own.map((x) => x.distance !== null && x.distance < t))
+      // The radius is t, or t × relationScale for an edit of the relation the classifier predicts.
+      const wide = t * e.config.relationScale
+      expect(at.map((x) => x.threshold === t || Math.abs(x.threshold! - wide) < 1e-12)).toEqual(at.map(() => true))
+      expect(at.map((x) => x.inScope)).toEqual(at.map((x) => x.distance !== null && x.distance < x.threshold!))
       expect(at.map((x) => x.distance)).toEqual(own.map((x) => x.distance))
     }
   })
 
   it('setScopeThreshold moves the decision predict makes', () => {
-    const p = RECS[1].prompt
+    // A prompt in scope at a clearly positive distance (an edit's own distance rounds to about zero, either side).
+    const cands = [...RECS[0].rephrases, ...RECS[1].rephrases]
+    const i = e.explain(cands).findIndex((x) => x.inScope && x.distance! > 1e-3)
+    expect(i).toBeGreaterThanOrEqual(0)
+    const p = cands[i]
     const d = e.explain([p])[0].distance!
     const saved = e.config.queryRadius
-    e.setScopeThreshold(d / 2)
-    expect(e.scopeThreshold()).toEqual({ measure: 'query-cosine', field: 'queryRadius', value: d / 2 })
-    expect(predict(base, e, [p], 2)[0].deferred).toBe(d >= d / 2)
+    const t = d / 2 / e.config.relationScale // below d even where the relation gate widens it
+    e.setScopeThreshold(t)
+    expect(e.scopeThreshold()).toEqual({ measure: 'query-cosine', field: 'queryRadius', value: t })
+    expect(predict(base, e, [p], 2)[0].deferred).toBe(true)
     e.setScopeThreshold(saved)
     expect(predict(base, e, [p], 2)[0].deferred).toBe(false)
   })

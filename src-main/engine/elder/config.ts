@@ -41,6 +41,13 @@ export const ElderConfigSchema = z
     /** Only compare an input with stored edits whose subject (when the edit names one) the input mentions. */
     subjectGate: z.boolean().default(true),
     /**
+     * Only compare an input with stored edits of the relation a classifier fitted on the stored edits predicts for it
+     * (edits that name no relation are always compared); an edit of that relation matches within queryRadius ×
+     * relationScale. relations.ts says why; docs/elder-method.md what it buys and where it can hurt.
+     */
+    relationGate: z.boolean().default(true),
+    relationScale: z.number().min(1).max(25).default(4),
+    /**
      * 'router': the routers' own top-k, mixed by their softmax scores (the paper). 'preset': every edit is trained
      * and served through its label's fixed preset allocation, each chosen expert weighted 1/k — nothing can drift.
      */
@@ -87,6 +94,7 @@ export const ELDER_PAPER = {
   queryRadius: 0.05,
   answerGate: false,
   subjectGate: false,
+  relationGate: false,
   routing: 'router',
   rehearsal: 0,
   rehearsalCheck: 0,

@@ -26,9 +26,11 @@ import { parseElderConfig, placement, type ElderConfig } from './config'
 import { DeferralTable } from './deferral'
 import { MoLora } from './molora'
 import { AllocationPresets } from './presets'
-import { QueryTable, sameFact, type RowRef } from './query-table'
-import { encodeRows, type EncodedRows, type PromptTarget } from './rows'
+import { QueryTable, sameFact, type RowMeta, type RowRef } from './query-table'
+import { FeatureMap, RelationClassifier, featureBlocks } from './relations'
+import { encodePrompts, encodeRows, type EncodedRows, type PromptTarget } from './rows'
 import { elderPredict, elderPromptLogits, elderScore } from './infer'
+import { lastRows, padBatch } from '../model/gpt2'
 import { exportState } from './state'
 import {
   EditCancelledError, type ApplyOptions, type BatchReport, type Editor, type EditorModel, type EditRow, type Prediction,
@@ -56,9 +58,16 @@ export interface Routing {
   deferred: boolean[]
   /** The stored edit row whose allocation serves each input (discriminator 'key'), or null. */
   matched: Array<RowRef | null>
+  /** The threshold each decision compared with: the query radius, widened when the relation gate matched (key). */
+  threshold: number[]
+  /** Each input's predicted relation (relation gate), or null. */
+  relation: Array<string | null>
 }
 
 const refKey = (r: RowRef): string => `${r.owner}:${r.row}`
+
+/** The relation classifier is fitted on at most this many of the latest live edits of each relation. */
+const FIT_PER_RELATION = 256
 
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
@@ -81,6 +90,16 @@ export class ElderEditor implements Editor {
   private readonly slipped = new Map<string, RowRef>()
   /** Rotating position of the post-batch check over the live rows. */
   private checkCursor = 0
+  /** Blocks whose outputs feed the relation classifier, and how their rows become features (relations.ts). */
+  private readonly featureBlocks: number[]
+  private readonly featureMap: FeatureMap
+  /**
+   * Relation features of the rows the classifier is fitted on (and of rows added since): kept from a row's own batch,
+   * or recomputed from its prompt (after a reload, or when an older row re-enters the sample).
+   */
+  private readonly rowFeatures = new Map<RowMeta, Float32Array>()
+  /** The relation classifier and the QueryTable version it was fitted on. */
+  private fitted: { version: number; classifier: RelationClassifier | null } | null = null
 
   constructor(
     readonly base: EditorModel,
@@ -94,6 +113,8 @@ export class ElderEditor implements Editor {
     this.presets = new AllocationPresets(this.L, c.numExperts, c.topK, c.seed)
     this.table = new DeferralTable(this.L, c.numExperts, c.topK)
     this.queries = new QueryTable(base.model.target.inDim)
+    this.featureBlocks = featureBlocks(this.queryBlock, m.nLayer)
+    this.featureMap = new FeatureMap(this.featureBlocks.length, m.nEmbd, c.seed)
     base.model.prepareBackward(this.first)
   }
 
@@ -130,15 +151,88 @@ export class ElderEditor implements Editor {
 
   /** The base model's argmax after each prompt (the answer gate), from a prefix's hidden state. */
   baseAnswers(hidden: tf.Tensor2D, B: number, T: number, lastPrompt: Int32Array): Int32Array {
-    return tf.tidy(() => {
-      const { hidden: h } = this.model.runBlocks(hidden, this.first, this.model.nLayer, B, T)
-      return tf.argMax(this.model.head(h, lastPrompt), 1).dataSync() as Int32Array
+    return this.baseForward(hidden, B, T, lastPrompt, false).answers
+  }
+
+  /**
+   * The rest of the frozen base model from a prefix's hidden state: each prompt's answer token and, when asked,
+   * its relation features (the residual stream at the last prompt token after the feature blocks).
+   */
+  baseForward(hidden: tf.Tensor2D, B: number, T: number, lastPrompt: Int32Array, features: boolean): { answers: Int32Array; features: Float32Array[] | null } {
+    const n = this.model.nLayer
+    const blocks = features ? this.featureBlocks : []
+    const [answerT, pickedT] = tf.tidy(() => {
+      if (blocks.length === 0) {
+        const { hidden: h } = this.model.runBlocks(hidden, this.first, n, B, T)
+        return [tf.argMax(this.model.head(h, lastPrompt), 1)]
+      }
+      const picked: tf.Tensor2D[] = []
+      let h = hidden
+      if (blocks.includes(this.queryBlock)) picked.push(tf.gather(h, lastPrompt))
+      for (let j = this.first; j < n; j++) {
+        h = this.model.runBlocks(h, j, j + 1, B, T).hidden
+        if (blocks.includes(j)) picked.push(tf.gather(h, lastPrompt))
+      }
+      return [tf.argMax(this.model.head(h, lastPrompt), 1), tf.concat(picked, 0)] // [blocks · B, D]
     })
+    const answers = answerT.dataSync() as Int32Array
+    const all = pickedT ? (pickedT.dataSync() as Float32Array) : null
+    tf.dispose([answerT, ...(pickedT ? [pickedT] : [])])
+    if (!all) return { answers, features: null }
+    const size = all.length / blocks.length
+    const rows = blocks.map((_, j) => all.subarray(j * size, (j + 1) * size))
+    return { answers, features: this.featureMap.features(rows, B) }
   }
 
   /** Whether the scope decision needs each input's base answer. */
   get needsAnswers(): boolean {
     return this.config.discriminator === 'key' && this.config.answerGate
+  }
+
+  /** What the scope decision reads of the rest of the base model: answers and relation features, when it needs them. */
+  baseFor(hidden: tf.Tensor2D, B: number, T: number, lastPrompt: Int32Array): { answers: Int32Array | null; features: Float32Array[] | null } {
+    if (this.queries.size === 0 || !(this.needsAnswers || this.needsFeatures)) return { answers: null, features: null }
+    const r = this.baseForward(hidden, B, T, lastPrompt, this.needsFeatures)
+    return { answers: this.needsAnswers ? r.answers : null, features: r.features }
+  }
+
+  /** Whether the scope decision needs each input's relation features (the relation gate). */
+  get needsFeatures(): boolean {
+    return this.config.discriminator === 'key' && this.config.relationGate
+  }
+
+  /**
+   * The relation classifier over the live stored edits that name a relation (the latest FIT_PER_RELATION of each, so
+   * a refit costs the same at 100,000 edits as at 4,000), refitted when they changed; null when the gate is off or
+   * fewer than two relations are stored.
+   */
+  relationClassifier(): RelationClassifier | null {
+    if (!this.needsFeatures) return null
+    if (this.fitted?.version === this.queries.version) return this.fitted.classifier
+    const byRelation = new Map<string, RowMeta[]>()
+    for (const m of this.queries.labelled()) {
+      const rows = byRelation.get(m.relation as string)
+      if (rows) rows.push(m)
+      else byRelation.set(m.relation as string, [m])
+    }
+    const metas = [...byRelation.values()].flatMap((rows) => rows.slice(-FIT_PER_RELATION))
+    const missing = metas.filter((m) => !this.rowFeatures.has(m))
+    for (let i = 0; i < missing.length; i += 256) {
+      const chunk = missing.slice(i, i + 256)
+      const { tokenizer, model } = this.base
+      const batch = padBatch(encodePrompts(tokenizer, chunk.map((m) => m.prompt), model.config.nPositions), tokenizer.eosId)
+      const last = lastRows(batch)
+      const { hidden, query } = this.prefix({ batch, lastPrompt: last })
+      const f = this.baseForward(hidden, chunk.length, batch.T, last, true).features as Float32Array[]
+      tf.dispose([hidden, query])
+      chunk.forEach((m, b) => this.rowFeatures.set(m, f[b]))
+    }
+    const classifier = RelationClassifier.fit(metas.map((m) => ({ features: this.rowFeatures.get(m) as Float32Array, relation: m.relation as string })))
+    // Keep only the sample's features: memory stays bounded however many edits are stored.
+    const keep = new Set(metas)
+    for (const m of this.rowFeatures.keys()) if (!keep.has(m)) this.rowFeatures.delete(m)
+    this.fitted = { version: this.queries.version, classifier }
+    return classifier
   }
 
   /**
@@ -148,7 +242,9 @@ export class ElderEditor implements Editor {
   route(
     scores: Float32Array, queries: Float32Array, B: number, answers: Int32Array | null = null, texts: readonly string[] | null = null,
     /** Overrides the tuned threshold (queryRadius for 'key', eps otherwise): scope tuning's "what if". */
-    threshold?: number
+    threshold?: number,
+    /** Each input's relation features (needsFeatures). */
+    features: Float32Array[] | null = null
   ): Routing {
     const { discriminator, routing } = this.config
     const key = discriminator === 'key'
@@ -156,20 +252,28 @@ export class ElderEditor implements Editor {
     const eps = key ? this.config.eps : (threshold ?? this.config.eps)
     const D = queries.length / B
     const own = this.codesOf(scores, B)
-    const r: Routing = { codes: [], nearest: [], queryDistance: [], deferred: [], matched: [] }
+    const r: Routing = { codes: [], nearest: [], queryDistance: [], deferred: [], matched: [], threshold: [], relation: [] }
+    const classifier = key && features ? this.relationClassifier() : null
     own.forEach((routerCode, b) => {
       let code = routerCode
       const q = queries.subarray(b * D, (b + 1) * D)
       let inScope: boolean
       let qd: number
       let matched: RowRef | null = null
+      let radius = key ? queryRadius : eps
+      const relation = classifier && features ? classifier.predict(features[b]) : null
       if (discriminator === 'key') {
         const n = this.queries.nearest(q, {
           ...(answers ? { answer: answers[b] } : {}),
-          ...(texts && this.config.subjectGate ? { text: texts[b] } : {})
+          ...(texts && this.config.subjectGate ? { text: texts[b] } : {}),
+          ...(relation ? { relation } : {})
         })
         qd = n.distance
-        inScope = qd < queryRadius
+        // An edit of the relation the classifier names is matched at the wider radius (relations.ts says why).
+        if (relation && n.owner !== null && this.queries.meta({ owner: n.owner, row: n.row }).relation === relation) {
+          radius = queryRadius * this.config.relationScale
+        }
+        inScope = qd < radius
         if (n.owner !== null) {
           matched = { owner: n.owner, row: n.row }
           // The input is served by the edit it matched, through the allocation that edit was trained with.
@@ -184,6 +288,8 @@ export class ElderEditor implements Editor {
       r.nearest.push(this.table.nearestDistance(code))
       r.queryDistance.push(qd)
       r.matched.push(inScope ? matched : null)
+      r.threshold.push(radius)
+      r.relation.push(relation)
       // An empty table defers everything (distance Infinity); so does a disabled editor.
       r.deferred.push(!this.enabled || !inScope)
     })
@@ -193,8 +299,8 @@ export class ElderEditor implements Editor {
   /** Routing of a prefix (prompts: the input texts): scores, queries and base answers read back once. */
   routePrefix(hidden: tf.Tensor2D, query: tf.Tensor2D, T: number, lastPrompt: Int32Array, prompts: readonly string[]): Routing {
     const B = query.shape[0]
-    const answers = this.needsAnswers && this.queries.size > 0 ? this.baseAnswers(hidden, B, T, lastPrompt) : null
-    return this.route(this.scores(query), query.dataSync() as Float32Array, B, answers, prompts)
+    const base = this.baseFor(hidden, B, T, lastPrompt)
+    return this.route(this.scores(query), query.dataSync() as Float32Array, B, base.answers, prompts, undefined, base.features)
   }
 
   /** 0/1 mask [B, L·N]: each row's top-k experts per layer, all zero for deferred rows. */
@@ -322,9 +428,9 @@ export class ElderEditor implements Editor {
     const { hidden, query } = this.prefix(rows)
     const queryData = query.dataSync() as Float32Array // [B, D]: fixed for the batch (the prefix is frozen)
     // Base answers are stored for the batch's own edits only: the rehearsed rows (after them) already have theirs.
-    const answers = tf.tidy(() =>
-      this.baseAnswers(tf.slice(hidden, [0, 0], [E * T, hidden.shape[1]]), E, T, rows.lastPrompt.subarray(0, E))
-    )
+    const own = tf.slice(hidden, [0, 0], [E * T, hidden.shape[1]])
+    const { answers, features: newFeatures } = this.baseForward(own, E, T, rows.lastPrompt.subarray(0, E), this.needsFeatures)
+    own.dispose()
     const presetT = tf.tensor2d(presetMask, [B, this.L * N])
     const labelsT = tf.tidy(() => tf.oneHot(tf.tensor1d(rows.labels, 'int32'), this.model.config.vocabSize))
     const vars = this.trainable()
@@ -402,6 +508,7 @@ export class ElderEditor implements Editor {
         ...(e.relation ? { relation: e.relation } : {})
       }))
     )
+    newFeatures?.forEach((f, b) => this.rowFeatures.set(this.queries.meta({ owner: batchId, row: b }), f))
     // The last forward ran before the last update: a rehearsed row right there is right now, near enough.
     this.markRows(replay, rows, pred, E)
     this.nextBatchId = Math.max(this.nextBatchId, batchId + 1)

@@ -59,7 +59,11 @@ export interface Gate {
   answer?: number
   /** The input's text: only rows whose subject (when they have one) it mentions, case-insensitively. */
   text?: string
+  /** The input's predicted relation (relations.ts): only rows of that relation, or that name none. */
+  relation?: string
 }
+
+export type GateName = 'answer' | 'subject' | 'relation'
 
 const fold = (s: string): string => s.trim().replace(/\s+/g, ' ').toLowerCase()
 
@@ -81,6 +85,8 @@ export function sameFact(a: Pick<RowMeta, 'prompt' | 'subject' | 'relation'>, b:
 
 export class QueryTable {
   private readonly batches = new Map<number, Entry>()
+  /** Bumped by every change of which rows are live: what depends on them (the relation classifier) refits on change. */
+  version = 0
 
   constructor(readonly D: number) {}
 
@@ -94,15 +100,19 @@ export class QueryTable {
     })
     const rows = meta ? meta.map((m) => ({ ...m, superseded: false })) : queries.map(emptyMeta)
     this.batches.set(owner, entry(vectors, true, rows))
+    this.version++
   }
 
   removeBatch(owner: number): void {
-    this.batches.delete(owner)
+    if (this.batches.delete(owner)) this.version++
   }
 
   setEnabled(owner: number, enabled: boolean): void {
     const b = this.batches.get(owner)
-    if (b) b.enabled = enabled
+    if (b && b.enabled !== enabled) {
+      b.enabled = enabled
+      this.version++
+    }
   }
 
   isEnabled(owner: number): boolean {
@@ -128,6 +138,7 @@ export class QueryTable {
           m.superseded = true
           b.dead[r] = 1
           n++
+          this.version++
         }
       })
     }
@@ -140,7 +151,7 @@ export class QueryTable {
    */
   nearest(query: Float32Array, gate: Gate = {}): { distance: number; owner: number | null; row: number } {
     const q = normalise(query)
-    const { answer } = gate
+    const { answer, relation } = gate
     const text = gate.text === undefined ? undefined : fold(gate.text)
     const D = this.D
     let best = -Infinity
@@ -152,7 +163,8 @@ export class QueryTable {
       const { answers, dead, vectors, meta } = b
       for (let r = 0; r < b.rows; r++) {
         if (dead[r] === 1 || (!anyAnswer && answers[r] !== answer)) continue
-        const subject = meta[r].subject
+        const { subject, relation: rowRelation } = meta[r]
+        if (relation !== undefined && rowRelation && rowRelation !== relation) continue
         if (text !== undefined && subject && !text.includes(fold(subject))) continue
         let dot = 0
         const off = r * D
@@ -171,17 +183,18 @@ export class QueryTable {
    * Every live row, disabled batches included, with its cosine distance to `query` and the gates it fails, nearest
    * first: what the probe shows of a decision (nearest() is the decision; this explains it). O(rows · D).
    */
-  scan(query: Float32Array, gate: Gate = {}): Array<RowRef & { distance: number; enabled: boolean; failedGates: Array<'answer' | 'subject'> }> {
+  scan(query: Float32Array, gate: Gate = {}): Array<RowRef & { distance: number; enabled: boolean; failedGates: GateName[] }> {
     const q = normalise(query)
     const text = gate.text === undefined ? undefined : fold(gate.text)
-    const out: Array<RowRef & { distance: number; enabled: boolean; failedGates: Array<'answer' | 'subject'> }> = []
+    const out: Array<RowRef & { distance: number; enabled: boolean; failedGates: GateName[] }> = []
     for (const [owner, b] of this.batches) {
       for (let r = 0; r < b.rows; r++) {
         if (b.dead[r] === 1) continue
-        const failedGates: Array<'answer' | 'subject'> = []
+        const failedGates: GateName[] = []
         if (gate.answer !== undefined && b.answers[r] !== gate.answer) failedGates.push('answer')
-        const subject = b.meta[r].subject
+        const { subject, relation } = b.meta[r]
         if (text !== undefined && subject && !text.includes(fold(subject))) failedGates.push('subject')
+        if (gate.relation !== undefined && relation && relation !== gate.relation) failedGates.push('relation')
         // The same sum in the same order as nearest(), so an explained distance equals the decided one exactly.
         let dot = 0
         const off = r * this.D
@@ -197,6 +210,18 @@ export class QueryTable {
     const m = b?.meta[ref.row]
     if (!m) throw new RangeError(`no stored row ${ref.row} in batch ${ref.owner}`)
     return m
+  }
+
+  /** Live rows of enabled batches that name a relation: what the relation classifier is fitted on. */
+  labelled(): RowMeta[] {
+    const out: RowMeta[] = []
+    for (const b of this.batches.values()) {
+      if (!b.enabled) continue
+      b.meta.forEach((m) => {
+        if (!m.superseded && m.relation && m.prompt !== '') out.push(m)
+      })
+    }
+    return out
   }
 
   /** Rows that rehearsal may draw: enabled, live, with their text known; in batch order. */

@@ -32,10 +32,10 @@ function routeOf(editor: ElderEditor, prompts: readonly string[], threshold?: nu
   const { hidden, query } = editor.prefix({ batch, lastPrompt: last })
   try {
     const B = prompts.length
-    const answers = editor.needsAnswers && editor.queries.size > 0 ? editor.baseAnswers(hidden, B, batch.T, last) : null
+    const { answers, features } = editor.baseFor(hidden, B, batch.T, last)
     const queries = query.dataSync() as Float32Array // [B, D]
     const scores = editor.scores(query) // [B·L·N]
-    const routing = editor.route(scores, queries, B, answers, prompts, threshold)
+    const routing = editor.route(scores, queries, B, answers, prompts, threshold, features)
     const weights = tf.tidy(() => editor.weights(query, editor.mask(routing.codes, routing.deferred)).dataSync() as Float32Array)
     return { B, D: queries.length / B, queries, answers, scores, routing, weights }
   } finally {
@@ -57,22 +57,33 @@ export function elderExplain(editor: ElderEditor, prompts: readonly string[], th
     let rows: NearestEdit[]
     let distance: number
     const failedQuery: Array<'query'> = []
+    // Under the relation gate an edit of the predicted relation is matched at the wider radius (route()).
+    const relation = routing.relation[b]
+    const wide = t * c.relationScale
+    let within = (r: NearestEdit): boolean => r.distance < t
     if (key) {
       distance = routing.queryDistance[b]
       rows = editor.queries
-        .scan(q, { ...(answers ? { answer: answers[b] } : {}), ...(c.subjectGate ? { text: prompts[b] } : {}) })
+        .scan(q, {
+          ...(answers ? { answer: answers[b] } : {}),
+          ...(c.subjectGate ? { text: prompts[b] } : {}),
+          ...(relation ? { relation } : {})
+        })
         .map((r) => ({ batchId: r.owner, row: r.row, distance: r.distance, enabled: r.enabled, failedGates: r.failedGates }))
+      if (relation) {
+        within = (r) => r.distance < (editor.queries.meta({ owner: r.batchId, row: r.row }).relation === relation ? wide : t)
+      }
     } else {
       distance = routing.nearest[b]
       rows = codeRows(editor, routing.codes[b])
       // 'code+query' also needs the query within queryRadius: a near code with a far query fails that test.
       if (c.discriminator === 'code+query' && distance < t && !(routing.queryDistance[b] < c.queryRadius)) failedQuery.push('query')
     }
-    const within = rows.filter((r) => r.distance < t)
-    const disabledHit = within.find((r) => !r.enabled && r.failedGates.length === 0)
+    const near = rows.filter(within)
+    const disabledHit = near.find((r) => !r.enabled && r.failedGates.length === 0)
     // A near edit that fails a gate; when no stored edit passes the gates at all (no distance), the nearest one.
     const gateHit =
-      within.find((r) => r.enabled && r.failedGates.length > 0) ??
+      near.find((r) => r.enabled && r.failedGates.length > 0) ??
       (distance === Infinity ? rows.find((r) => r.enabled && r.failedGates.length > 0) : undefined)
     let reason: ScopeReason
     if (!editor.enabled) reason = 'editor_disabled'
@@ -85,7 +96,7 @@ export function elderExplain(editor: ElderEditor, prompts: readonly string[], th
     return {
       measure: key ? 'query-cosine' : 'code-hamming',
       distance: finite(distance),
-      threshold: t,
+      threshold: key ? routing.threshold[b] : t,
       inScope,
       reason,
       disabledBatch: reason === 'batch_disabled' && disabledHit ? disabledHit.batchId : null,

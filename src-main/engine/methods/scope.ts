@@ -9,7 +9,7 @@ export type ScopeReason =
   | 'in_scope'
   /** Edits are stored, the nearest one that passes the gates is at or beyond the threshold. */
   | 'too_far'
-  /** The nearest stored edit within the threshold fails a gate (answer token, subject), or every stored edit does. */
+  /** The nearest stored edit within the threshold fails a gate (answer token, subject, relation), or every stored edit does. */
   | 'gate_failed'
   /** The input's nearest stored edit within the threshold belongs to a disabled batch. */
   | 'batch_disabled'
@@ -31,7 +31,7 @@ export interface NearestEdit {
   /** False when the row's batch is disabled. */
   enabled: boolean
   /** The gates the row fails for this input (empty: it passes). */
-  failedGates: Array<'answer' | 'subject'>
+  failedGates: Array<'answer' | 'subject' | 'relation'>
 }
 
 export interface ScopeExplanation {
@@ -45,7 +45,7 @@ export interface ScopeExplanation {
   /** The disabled batch whose edit would have served the input (reason 'batch_disabled'). */
   disabledBatch: number | null
   /** The gates the nearest row within the threshold failed (reason 'gate_failed'; 'query': ELDER's code+query test). */
-  failedGates: Array<'answer' | 'subject' | 'query'>
+  failedGates: Array<'answer' | 'subject' | 'relation' | 'query'>
   /** The nearest stored edit rows, nearest first (at most NEAREST_SHOWN), disabled batches included. */
   nearest: NearestEdit[]
   /** The experts used and their mixing weights, rows × cols row-major (ELDER: L × N; null: no allocation). */
