@@ -8,6 +8,8 @@
  *   node --import tsx scripts/scope-sweep.ts [--model DIR] [--edits 1000] [--sample 3000] [--config JSON]
  *                                            [--suite FILE --retention FILE]   (default: the model folder's own)
  *                                            [--calibrate]   (also the rejected per-edit radii, docs/elder-method.md)
+ *                                            [--relations a,b]  (only edits of these relations: an analyst who
+ *                                                               edits a few relations)
  *                                            [--same-subject]  (unrelated = every retention prompt about an edited
  *                                                               subject: the hardest prompts for the scope)
  * With the relation gate on (the default config), each line also has the radius for an edit of the predicted
@@ -34,7 +36,8 @@ const { values: o } = parseArgs({
     suite: { type: 'string' },
     retention: { type: 'string' },
     calibrate: { type: 'boolean', default: false },
-    'same-subject': { type: 'boolean', default: false }
+    'same-subject': { type: 'boolean', default: false },
+    relations: { type: 'string' }
   }
 })
 console.error(describeBackend(await initBackend()))
@@ -43,7 +46,10 @@ const base = await loadModel(dir)
 const editor = new ElderEditor(base, JSON.parse(o.config as string))
 type Rec = SuiteRecord & { subject?: string }
 const readJsonl = (f: string): Rec[] => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Rec)
-const recs = readJsonl(o.suite ?? `${dir}/edits.jsonl`).slice(0, Number(o.edits))
+const only = o.relations?.split(',')
+const recs = readJsonl(o.suite ?? `${dir}/edits.jsonl`)
+  .filter((r) => !only || only.includes((r as { relation?: string }).relation ?? ''))
+  .slice(0, Number(o.edits))
 const retention = readJsonl(o.retention ?? `${dir}/retention.jsonl`)
 const rng = new Prng(7)
 const sample = Array.from({ length: Number(o.sample) }, () => retention[rng.int(retention.length)].prompt)

@@ -3,51 +3,19 @@
 // import a file with one bad line; apply a batch and watch the job reach done; the probe answer changes to the
 // new target; revert the batch and the old answer returns; requests without the token are refused.
 // Screenshots go to test/artifacts/ (git-ignored).
-import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ensureRendererBuilt } from '../../src-main/serve'
+import { ARTIFACTS, ROOT, serveInChromium, type Served } from './harness'
 
-const ROOT = resolve(import.meta.dirname, '../..')
-const ARTIFACTS = join(ROOT, 'test', 'artifacts')
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const FIRST_PROMPT = 'Q: Where does Rankolbakil live? A:'
 const NEW_TARGET = 'Stastol'
 const OLD_ANSWER = 'Kesgrem'
 
-let server: ChildProcess | null = null
-let serverLog = ''
-let workspace = ''
-let url = ''
-let origin = ''
-let browser: Browser | null = null
+let served: Served
 let page: Page
-const pageErrors: string[] = []
-
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) })
-}
-
-/** Starts `serve` and resolves with the URL it prints. */
-function startServer(): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/serve.ts', '--port', '0', '--workspace', workspace], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  server = child
-  return new Promise((resolveUrl, reject) => {
-    child.stderr.on('data', (d: Buffer) => (serverLog += d.toString()))
-    child.stdout.on('data', (d: Buffer) => {
-      serverLog += d.toString()
-      const m = /ELDER Workbench serving at (http:\/\/\S+)/.exec(serverLog)
-      if (m) resolveUrl(m[1])
-    })
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code} before printing its URL:\n${serverLog}`)))
-  })
-}
+const shot = (name: string): Promise<void> => served.shot(name)
 
 /** In-page recorder of the job bar: each change of the progress bar's value, with the step and state shown. */
 const RECORD_PROGRESS = `(() => {
@@ -72,32 +40,12 @@ const rowCount = (): Promise<string> => page.locator('[data-test=tab-queue] .n')
 
 describe('workbench in Chromium against elder serve', () => {
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (as .ci/run does), or set CHROMIUM_PATH`)
-    ensureRendererBuilt()
-    mkdirSync(ARTIFACTS, { recursive: true })
-    workspace = mkdtempSync(join(tmpdir(), 'elder-e2e-'))
-    url = await startServer()
-    origin = new URL(url).origin
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run']
-    })
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
-    page.on('pageerror', (e) => pageErrors.push(e.message))
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.text().includes('favicon')) pageErrors.push(m.text())
-    })
+    served = await serveInChromium()
+    page = served.page
   })
 
   afterAll(async () => {
-    await browser?.close()
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server!.once('exit', r))
-      server.kill('SIGTERM')
-      await exited
-    }
-    if (workspace) rmSync(workspace, { recursive: true, force: true })
+    await served?.close()
   })
 
   it('built a sandbox-ready preload: it requires nothing but electron', () => {
@@ -106,12 +54,12 @@ describe('workbench in Chromium against elder serve', () => {
   })
 
   it('opens a new workspace with the embedded model and its first 50 edits queued', async () => {
-    await page.goto(url)
+    await page.goto(served.url)
     await expect.poll(() => page.locator('[data-test=frame-model]').innerText()).toContain('tiny-world')
     await expect.poll(rowCount).toBe('50')
-    expect(await page.locator('[data-test=frame-workspace]').innerText()).toContain(workspace)
+    expect(await page.locator('[data-test=frame-workspace]').innerText()).toContain(served.workspace)
     // The token left the address bar; the page keeps working from the session.
-    expect(page.url()).toBe(`${origin}/`)
+    expect(page.url()).toBe(`${served.origin}/`)
     await shot('01-first-run')
   })
 
@@ -214,19 +162,19 @@ describe('workbench in Chromium against elder serve', () => {
   })
 
   it('logged no errors in the page (CSP violations, failed requests, exceptions)', () => {
-    expect(pageErrors).toEqual([])
+    expect(served.pageErrors).toEqual([])
   })
 
   it('refuses requests without the token', async () => {
-    const bare = await fetch(`${origin}/api/app.status`, { method: 'POST', body: '{}' })
+    const bare = await fetch(`${served.origin}/api/app.status`, { method: 'POST', body: '{}' })
     expect(bare.status).toBe(401)
     expect(await bare.json()).toMatchObject({ ok: false, error: { code: 'unauthorized' } })
-    expect((await fetch(`${origin}/`)).status).toBe(401)
+    expect((await fetch(`${served.origin}/`)).status).toBe(401)
     // The page's own cookie opens static files, but not the API: POSTs need the bearer header.
     const fromPage = await page.evaluate(async () => (await fetch('/api/app.status', { method: 'POST', body: '{}' })).status)
     expect(fromPage).toBe(401)
-    const other = await browser!.newPage()
-    await other.goto(`${origin}/`)
+    const other = await page.context().browser()!.newPage()
+    await other.goto(`${served.origin}/`)
     expect(await other.locator('h1').innerText()).toBe('This ELDER Workbench server needs its token')
     await other.screenshot({ path: join(ARTIFACTS, '10-no-token.png') })
     await other.close()
