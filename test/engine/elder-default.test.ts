@@ -1,7 +1,6 @@
 // The default ELDER method (config preset 'elder'; docs/elder-method.md) on the embedded tiny-world model
 // (8 blocks: 6 MoLoRA layers), and the paper preset's outputs pinned to what the engine produced before the
 // default changed. Edits come from the world's own suite, so their targets are counterfactual for this model.
-import { readFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -11,29 +10,13 @@ import { ElderEditor } from '../../src-main/engine/elder/editor'
 import { promptLogits, scoreRows } from '../../src-main/engine/methods/infer'
 import { editorFromState, exportState } from '../../src-main/engine/elder/state'
 import { loadModel, type LoadedModel } from '../../src-main/engine/model/load'
+import { WORLD_DIR, WORLD_RECS, worldEdit } from '../helpers/world-suite'
 
-const DIR = 'resources/models/tiny-world'
-interface Rec {
-  prompt: string
-  target: string
-  ground_truth: string
-  rephrases: string[]
-  locality: Array<{ prompt: string; answer: string }>
-  subject: string
-  relation: string
-}
-const RECS: Rec[] = readFileSync(`${DIR}/edits.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Rec)
-const edit = (r: Rec): { prompt: string; target: string; subject: string; relation: string } => ({
-  prompt: r.prompt,
-  target: r.target,
-  subject: r.subject,
-  relation: r.relation
-})
 
 let base: LoadedModel
 beforeAll(async () => {
   await initBackend('wasm')
-  base = await loadModel(DIR)
+  base = await loadModel(WORLD_DIR)
 })
 afterAll(() => base.model.dispose())
 
@@ -43,15 +26,15 @@ describe('default ELDER method', () => {
   it('an edit still holds after 50 later edits, and unrelated facts keep their base answers', async () => {
     const e = new ElderEditor(base, {})
     expect(e.L).toBeGreaterThanOrEqual(2)
-    const first = RECS[0]
-    await e.applyBatch([edit(first)])
+    const first = WORLD_RECS[0]
+    await e.applyBatch([worldEdit(first)])
     expect(scoreRows(base, e, [first])[0].exact).toBe(true)
-    for (const r of RECS.slice(1, 51)) await e.applyBatch([edit(r)])
+    for (const r of WORLD_RECS.slice(1, 51)) await e.applyBatch([worldEdit(r)])
     const [held] = scoreRows(base, e, [first])
     expect(held.exact).toBe(true)
     expect(held.deferred).toBe(false)
     // All 51 edits hold, and their locality prompts (other facts) get the base model's answers.
-    const edited = RECS.slice(0, 51)
+    const edited = WORLD_RECS.slice(0, 51)
     expect(scoreRows(base, e, edited).filter((s) => s.exact).length).toBeGreaterThanOrEqual(50)
     const loc = edited.flatMap((r) => r.locality.map((l) => ({ prompt: l.prompt, target: l.answer })))
     const onEdited = scoreRows(base, e, loc)
@@ -63,8 +46,8 @@ describe('default ELDER method', () => {
 
   it("a disabled or reverted batch's prompt gets the base output exactly; rehearsal never draws it", async () => {
     const e = new ElderEditor(base, {})
-    const [a, b, c, d] = [RECS[0], RECS[1], RECS[2], RECS[3]]
-    for (const r of [a, b, c]) await e.applyBatch([edit(r)])
+    const [a, b, c, d] = [WORLD_RECS[0], WORLD_RECS[1], WORLD_RECS[2], WORLD_RECS[3]]
+    for (const r of [a, b, c]) await e.applyBatch([worldEdit(r)])
     const prompts = [a.prompt, b.prompt]
     const baseLogits = promptLogits(base, null, prompts)
     expect(sameLogits(promptLogits(base, e, prompts), baseLogits)).toBe(false)
@@ -73,7 +56,7 @@ describe('default ELDER method', () => {
     expect(sameLogits(promptLogits(base, e, prompts), baseLogits)).toBe(true)
     expect(scoreRows(base, e, [a, b]).map((s) => s.deferred)).toEqual([true, true])
     // Only batch 3 is live: whatever rehearsal replays with batch 4 comes from it.
-    const r4 = await e.applyBatch([edit(d)])
+    const r4 = await e.applyBatch([worldEdit(d)])
     expect(r4.rehearsed.length).toBeGreaterThan(0)
     expect(r4.rehearsed.every((ref) => ref.owner === 3)).toBe(true)
     e.enableBatch(1)
@@ -83,23 +66,23 @@ describe('default ELDER method', () => {
 
   it('re-editing a fact replaces the old target: the latest wins, in scope and in rehearsal', async () => {
     const e = new ElderEditor(base, {})
-    const r = RECS[5]
-    const [t2, t3] = RECS.filter((x) => x.relation === r.relation && x.target !== r.target).map((x) => x.target)
-    await e.applyBatch([edit(r)])
+    const r = WORLD_RECS[5]
+    const [t2, t3] = WORLD_RECS.filter((x) => x.relation === r.relation && x.target !== r.target).map((x) => x.target)
+    await e.applyBatch([worldEdit(r)])
     expect(scoreRows(base, e, [r])[0].exact).toBe(true)
     // The same prompt again with another target: the first edit is superseded and the latest target wins.
-    const second = await e.applyBatch([{ ...edit(r), target: t2 }])
+    const second = await e.applyBatch([{ ...worldEdit(r), target: t2 }])
     expect(second.superseded).toBe(1)
     let [latest, old] = scoreRows(base, e, [{ prompt: r.prompt, target: t2 }, r])
     expect([latest.exact, old.exact]).toEqual([true, false])
     // The same subject and relation through another template supersedes it too.
-    const third = await e.applyBatch([{ ...edit(r), prompt: r.rephrases[0], target: t3 }])
+    const third = await e.applyBatch([{ ...worldEdit(r), prompt: r.rephrases[0], target: t3 }])
     expect(third.superseded).toBe(1)
     expect(third.rehearsed).toEqual([])
     ;[latest, old] = scoreRows(base, e, [{ prompt: r.rephrases[0], target: t3 }, { prompt: r.prompt, target: t2 }])
     expect([latest.exact, old.exact]).toEqual([true, false])
     // Rehearsal only ever draws the live edit; superseded rows stay superseded through a state file.
-    const fourth = await e.applyBatch([edit(RECS[6])])
+    const fourth = await e.applyBatch([worldEdit(WORLD_RECS[6])])
     expect(fourth.rehearsed).toEqual([{ owner: 3, row: 0 }])
     const copy = editorFromState(base, exportState(e))
     expect(scoreRows(base, copy, [{ prompt: r.prompt, target: t2 }])[0].exact).toBe(false)
@@ -109,9 +92,9 @@ describe('default ELDER method', () => {
 
   it('keeps the tensor count flat over repeated edits with rehearsal and checks', async () => {
     const e = new ElderEditor(base, { maxSteps: 4 })
-    await e.applyBatch([edit(RECS[0])])
+    await e.applyBatch([worldEdit(WORLD_RECS[0])])
     const before = tf.memory().numTensors
-    for (const r of RECS.slice(1, 21)) await e.applyBatch([edit(r)])
+    for (const r of WORLD_RECS.slice(1, 21)) await e.applyBatch([worldEdit(r)])
     expect(tf.memory().numTensors).toBe(before)
     e.dispose()
   }, 300_000)
@@ -132,7 +115,7 @@ describe("'elder-paper' preset", () => {
     // Golden values from the engine at commit 3c5d28a (the paper's settings were then the defaults).
     const e = new ElderEditor(base, { preset: 'elder-paper', maxSteps: 8 })
     const losses: number[] = []
-    const recs = RECS.slice(0, 3)
+    const recs = WORLD_RECS.slice(0, 3)
     for (const r of recs) losses.push(...(await e.applyBatch([{ prompt: r.prompt, target: r.target }])).losses)
     const prompts = recs.flatMap((r) => [r.prompt, r.rephrases[0], r.locality[0].prompt])
     const logits = promptLogits(base, e, prompts)

@@ -2,7 +2,6 @@
 // data, and on the embedded tiny-world model — an edit of another relation about the same subject fails the gate,
 // the classifier follows disable/enable, a reloaded editor decides exactly as before, and a rephrase beyond the
 // query radius is kept in scope by the wider radius of its relation.
-import { readFileSync } from 'node:fs'
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../src-main/engine/backend'
@@ -12,6 +11,7 @@ import { editorFromState, exportState } from '../../src-main/engine/elder/state'
 import { predict } from '../../src-main/engine/methods/infer'
 import { loadModel, type LoadedModel } from '../../src-main/engine/model/load'
 import { Prng } from '../../src-main/engine/prng'
+import { WORLD_DIR, WORLD_RECS, worldEdit } from '../helpers/world-suite'
 
 describe('RelationClassifier', () => {
   const rng = new Prng(3)
@@ -43,26 +43,15 @@ describe('RelationClassifier', () => {
   })
 })
 
-const DIR = 'resources/models/tiny-world'
-interface Rec {
-  prompt: string
-  target: string
-  rephrases: string[]
-  locality: Array<{ prompt: string; answer: string }>
-  subject: string
-  relation: string
-}
-const RECS: Rec[] = readFileSync(`${DIR}/edits.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Rec)
-const USED = RECS.slice(0, 8)
-const edit = (r: Rec) => ({ prompt: r.prompt, target: r.target, subject: r.subject, relation: r.relation })
+const USED = WORLD_RECS.slice(0, 8)
 
 let base: LoadedModel
 let e: ElderEditor
 beforeAll(async () => {
   await initBackend('wasm')
-  base = await loadModel(DIR)
+  base = await loadModel(WORLD_DIR)
   e = new ElderEditor(base, {})
-  for (const [i, r] of USED.entries()) await e.applyBatch([edit(r)], { batchId: i + 1 })
+  for (const [i, r] of USED.entries()) await e.applyBatch([worldEdit(r)], { batchId: i + 1 })
 })
 afterAll(() => {
   e.dispose()

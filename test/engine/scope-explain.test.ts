@@ -1,7 +1,6 @@
 // The scope explanation (engine/methods/scope.ts) on the embedded tiny-world model: it agrees with the decision
 // predict makes, gives the reason (in scope, too far, batch disabled, no edits, gate failed), a threshold override
 // moves the decision exactly where the distance says, and the allocation grid has the weights the input ran with.
-import { readFileSync } from 'node:fs'
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../src-main/engine/backend'
@@ -9,27 +8,17 @@ import { ElderEditor } from '../../src-main/engine/elder/editor'
 import { createEditor } from '../../src-main/engine/methods'
 import { predict } from '../../src-main/engine/methods/infer'
 import { loadModel, type LoadedModel } from '../../src-main/engine/model/load'
+import { WORLD_DIR, WORLD_RECS, worldEdit } from '../helpers/world-suite'
 
-const DIR = 'resources/models/tiny-world'
-interface Rec {
-  prompt: string
-  target: string
-  rephrases: string[]
-  locality: Array<{ prompt: string; answer: string }>
-  subject: string
-  relation: string
-}
-const RECS: Rec[] = readFileSync(`${DIR}/edits.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Rec)
-const edit = (r: Rec) => ({ prompt: r.prompt, target: r.target, subject: r.subject, relation: r.relation })
 
 let base: LoadedModel
 let e: ElderEditor
 beforeAll(async () => {
   await initBackend('wasm')
-  base = await loadModel(DIR)
+  base = await loadModel(WORLD_DIR)
   e = new ElderEditor(base, {})
-  await e.applyBatch([edit(RECS[0])], { batchId: 1 })
-  await e.applyBatch([edit(RECS[1])], { batchId: 2 })
+  await e.applyBatch([worldEdit(WORLD_RECS[0])], { batchId: 1 })
+  await e.applyBatch([worldEdit(WORLD_RECS[1])], { batchId: 2 })
 })
 afterAll(() => {
   e.dispose()
@@ -39,13 +28,13 @@ afterAll(() => {
 describe('ELDER scope explanation', () => {
   it('before any edit: every prompt is deferred because no edits are stored', () => {
     const fresh = new ElderEditor(base, {})
-    const [x] = fresh.explain([RECS[0].prompt])
+    const [x] = fresh.explain([WORLD_RECS[0].prompt])
     expect(x).toMatchObject({ inScope: false, reason: 'no_edits', distance: null, nearest: [], measure: 'query-cosine', threshold: 0.08 })
     fresh.dispose()
   })
 
   it('agrees with predict, names the edit, and shows the experts used with weight 1/k', () => {
-    const prompts = [RECS[0].prompt, RECS[1].prompt, RECS[0].locality[0].prompt, ...RECS[0].rephrases]
+    const prompts = [WORLD_RECS[0].prompt, WORLD_RECS[1].prompt, WORLD_RECS[0].locality[0].prompt, ...WORLD_RECS[0].rephrases]
     const before = tf.memory().numTensors
     const ex = e.explain(prompts)
     expect(tf.memory().numTensors).toBe(before)
@@ -71,15 +60,15 @@ describe('ELDER scope explanation', () => {
 
   it('a prompt of a disabled batch is deferred with that batch as the reason; enabling brings it back', () => {
     e.disableBatch(2)
-    const [x] = e.explain([RECS[1].prompt])
+    const [x] = e.explain([WORLD_RECS[1].prompt])
     expect(x).toMatchObject({ inScope: false, reason: 'batch_disabled', disabledBatch: 2 })
-    expect(predict(base, e, [RECS[1].prompt], 2)[0].deferred).toBe(true)
+    expect(predict(base, e, [WORLD_RECS[1].prompt], 2)[0].deferred).toBe(true)
     e.enableBatch(2)
-    expect(e.explain([RECS[1].prompt])[0]).toMatchObject({ inScope: true, reason: 'in_scope', disabledBatch: null })
+    expect(e.explain([WORLD_RECS[1].prompt])[0]).toMatchObject({ inScope: true, reason: 'in_scope', disabledBatch: null })
   })
 
   it('a threshold override decides exactly by distance < threshold, as route() does', () => {
-    const prompts = [...RECS[0].rephrases, ...RECS[1].rephrases, RECS[0].locality[0].prompt, RECS[1].prompt]
+    const prompts = [...WORLD_RECS[0].rephrases, ...WORLD_RECS[1].rephrases, WORLD_RECS[0].locality[0].prompt, WORLD_RECS[1].prompt]
     const own = e.explain(prompts)
     for (const t of [0, 0.02, 0.2, 0.5, 2]) {
       const at = e.explain(prompts, t)
@@ -93,7 +82,7 @@ describe('ELDER scope explanation', () => {
 
   it('setScopeThreshold moves the decision predict makes', () => {
     // A prompt in scope at a clearly positive distance (an edit's own distance rounds to about zero, either side).
-    const cands = [...RECS[0].rephrases, ...RECS[1].rephrases]
+    const cands = [...WORLD_RECS[0].rephrases, ...WORLD_RECS[1].rephrases]
     const i = e.explain(cands).findIndex((x) => x.inScope && x.distance! > 1e-3)
     expect(i).toBeGreaterThanOrEqual(0)
     const p = cands[i]
@@ -111,29 +100,29 @@ describe('ELDER scope explanation', () => {
     const u = e.usage()
     expect(u.counts.reduce((a, b) => a + b, 0)).toBe(2 * e.L * e.config.topK)
     // Preset routing never reads the routers, so the map shows the query the scope decision compares.
-    const m = e.mapVectors([RECS[0].prompt, RECS[2].prompt])
+    const m = e.mapVectors([WORLD_RECS[0].prompt, WORLD_RECS[2].prompt])
     const D = base.model.config.nEmbd
     expect(m.feature).toBe(`frozen scope queries (block ${e.queryBlock} output, last prompt token)`)
     expect(m.vectors.map((v) => v.length)).toEqual([D, D])
     for (const v of m.vectors) expect(Math.hypot(...v)).toBeCloseTo(1, 5)
     // A stored edit's own prompt sits where its stored query is: the decision's distance to it is 0.
-    expect(e.explain([RECS[0].prompt])[0].distance).toBeCloseTo(0, 5)
-    expect(Array.from(e.mapVectors([RECS[0].prompt]).vectors[0])).toEqual(Array.from(m.vectors[0]))
+    expect(e.explain([WORLD_RECS[0].prompt])[0].distance).toBeCloseTo(0, 5)
+    expect(Array.from(e.mapVectors([WORLD_RECS[0].prompt]).vectors[0])).toEqual(Array.from(m.vectors[0]))
   })
 })
 
 describe('the paper preset explains by code Hamming distance', () => {
   it('agrees with predict; a threshold override is ε; a disabled batch is named', async () => {
     const p = new ElderEditor(base, { preset: 'elder-paper', maxSteps: 5 })
-    await p.applyBatch([edit(RECS[0])], { batchId: 1 })
-    const prompts = [RECS[0].prompt, ...RECS[0].rephrases, RECS[3].prompt]
+    await p.applyBatch([worldEdit(WORLD_RECS[0])], { batchId: 1 })
+    const prompts = [WORLD_RECS[0].prompt, ...WORLD_RECS[0].rephrases, WORLD_RECS[3].prompt]
     const ex = p.explain(prompts)
     expect(ex.map((x) => x.inScope)).toEqual(predict(base, p, prompts, 2).map((q) => !q.deferred))
     expect(ex[0]).toMatchObject({ measure: 'code-hamming', threshold: 12 })
     expect(p.scopeThreshold()).toEqual({ measure: 'code-hamming', field: 'eps', value: 12 })
     for (const t of [0, 3, 24]) expect(p.explain(prompts, t).map((x) => x.inScope)).toEqual(ex.map((x) => x.distance !== null && x.distance < t))
-    expect(p.mapVectors([RECS[0].prompt])).toMatchObject({ feature: `router scores (${p.L}×${p.config.numExperts})` })
-    expect(p.mapVectors([RECS[0].prompt]).vectors[0]).toHaveLength(p.L * p.config.numExperts)
+    expect(p.mapVectors([WORLD_RECS[0].prompt])).toMatchObject({ feature: `router scores (${p.L}×${p.config.numExperts})` })
+    expect(p.mapVectors([WORLD_RECS[0].prompt]).vectors[0]).toHaveLength(p.L * p.config.numExperts)
     p.disableBatch(1)
     const off = p.explain(prompts)
     expect(off.map((x) => x.inScope)).toEqual(prompts.map(() => false))
@@ -150,9 +139,9 @@ describe('other methods explain their own scope', () => {
     expect(lora.scopeThreshold().field).toBeNull()
     lora.dispose()
     const grace = createEditor(base, { method: 'grace', maxSteps: 2 })
-    expect(grace.explain([RECS[0].prompt])[0]).toMatchObject({ reason: 'no_edits', inScope: false })
-    await grace.applyBatch([edit(RECS[0])], { batchId: 1 })
-    const [x] = grace.explain([RECS[0].prompt])
+    expect(grace.explain([WORLD_RECS[0].prompt])[0]).toMatchObject({ reason: 'no_edits', inScope: false })
+    await grace.applyBatch([worldEdit(WORLD_RECS[0])], { batchId: 1 })
+    const [x] = grace.explain([WORLD_RECS[0].prompt])
     expect(x).toMatchObject({ measure: 'key-euclidean', reason: 'in_scope', inScope: true })
     expect(x.distance!).toBeLessThanOrEqual(x.threshold!)
     grace.dispose()

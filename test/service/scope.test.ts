@@ -1,21 +1,13 @@
 // Probe explanations, probing a queue row, scope tuning and the allocation map through the real service, a real
 // engine process and the embedded tiny-world model (default method), on two applied edits of the world's suite.
-import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ScopeDistancesView, ScopeGroup } from '../../src-preload/contract'
 import { applyAndWait, ok, testWorkspace, type TestWorkspace } from './helpers'
+import { WORLD_RECS } from '../helpers/world-suite'
 
 const WORLD = resolve('resources/models/tiny-world')
-interface Rec {
-  prompt: string
-  target: string
-  rephrases: string[]
-  locality: Array<{ prompt: string; answer: string }>
-  subject: string
-  relation: string
-}
-const RECS: Rec[] = readFileSync(`${WORLD}/edits.jsonl`, 'utf8').trim().split('\n').slice(0, 3).map((l) => JSON.parse(l) as Rec)
+const RECS = WORLD_RECS.slice(0, 3)
 
 let ws: TestWorkspace
 let ids: number[]
