@@ -200,6 +200,8 @@ export interface NearEditView {
   /** False when the edit's batch is disabled. */
   enabled: boolean
   failedGates: string[]
+  /** The relation the edit names (null: none). */
+  relation: string | null
 }
 
 /** The engine's scope explanation in the queue's terms (edit ids, batch numbers) with one sentence saying why. */
@@ -212,6 +214,8 @@ export interface ScopeView {
   /** E.g. "in scope: distance 0.012 < threshold 0.08" or "deferred: batch 2 disabled". */
   summary: string
   failedGates: string[]
+  /** The relation the prompt reads as (ELDER's relation gate; null: no gate, or fewer than two relations edited). */
+  relation: string | null
   nearest: NearEditView[]
   /** The experts used and their weights, rows × cols row-major (ELDER: L × N). */
   allocation: { rows: number; cols: number; weights: number[] } | null
@@ -236,6 +240,8 @@ export interface ScopeDistancesView {
   /** The config field the threshold lives in; null: the method has no one threshold to tune. */
   field: string | null
   threshold: number | null
+  /** How the distances relate to the decision when not plainly (ELDER's relation gate divides some by its scale). */
+  note: string | null
   groups: Record<ScopeGroup, Array<number | null>>
 }
 

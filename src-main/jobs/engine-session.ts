@@ -228,7 +228,8 @@ export class EngineSession {
       const points: Replies['scopeSet']['points'] = []
       for (let i = 0; i < prompts.length; i += SCOPE_CHUNK) {
         const chunk = editor.explain(prompts.slice(i, i + SCOPE_CHUNK), threshold ?? undefined)
-        points.push(...chunk.map((e) => ({ distance: e.distance, inScope: e.inScope })))
+        // Scaled so that "distance < tuned threshold" is the decision for every input, whatever its scale.
+        points.push(...chunk.map((e) => ({ distance: e.distance === null ? null : e.distance / (e.scale ?? 1), inScope: e.inScope })))
         ctx.progress(Math.min(i + SCOPE_CHUNK, prompts.length), prompts.length, null)
         await new Promise((r) => setImmediate(r)) // let a cancel or another message through between chunks
       }

@@ -10,6 +10,12 @@ export interface PromptTarget {
   target: string
 }
 
+/** An edit to apply: the subject and relation, when the queue row names them, feed ELDER's subject and relation gates and re-editing. */
+export interface ApplyEdit extends PromptTarget {
+  subject?: string
+  relation?: string
+}
+
 /** An applied edit as the evaluation needs it. */
 export interface SuiteItem extends PromptTarget {
   rephrases: string[]
@@ -41,7 +47,7 @@ export type EngineRequest =
       renumber: Array<[from: number, to: number]>
     }
   /** Train one batch (owner = batchId), then write the checkpoint to checkpointFile (temp → fsync → rename). */
-  | { type: 'apply'; id: number; batchId: number; edits: PromptTarget[]; checkpointFile: string }
+  | { type: 'apply'; id: number; batchId: number; edits: ApplyEdit[]; checkpointFile: string }
   | { type: 'setDisabled'; id: number; disabled: number[] }
   | { type: 'predict'; id: number; prompts: string[]; maxNewTokens: number }
   /** `health`: every applied edit's prompt and target, each answered holds (true) or slipped (issue 14). */

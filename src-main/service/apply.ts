@@ -5,11 +5,11 @@
 // `interrupted` (re-runnable) and the previous checkpoint active.
 import { readVerified } from '../jobs/checkpoint-file'
 import { EngineError } from '../jobs/host'
-import type { ApplyReply } from '../jobs/protocol'
+import type { ApplyEdit, ApplyReply } from '../jobs/protocol'
 import type { JobContext, JobOutcome, JobSpec } from '../jobs/queue'
 import {
   appendMetrics, batchEdits, countEditsByStatus, createBatchOf, createNextBatch, dissolveBatch, getEdit, getExperiment,
-  listBatches, putCodes, recordCheckpoint, recordRunEnvironment, setBatchState, wasApplied, type BatchWithEdits
+  listBatches, putCodes, recordCheckpoint, recordRunEnvironment, setBatchState, wasApplied, type BatchWithEdits, type Edit
 } from '../store'
 import { newCheckpointPath, type Ctx } from './context'
 import { ensureLoaded, wantedKey } from './engine-state'
@@ -199,7 +199,7 @@ async function trainBatch(
   try {
     reply = await ctx.host.request(
       'apply',
-      { batchId: batch.id, edits: edits.map((e) => ({ prompt: e.prompt, target: e.target })), checkpointFile: cp.abs },
+      { batchId: batch.id, edits: edits.map(applyEdit), checkpointFile: cp.abs },
       {
         signal: job.signal,
         onProgress: (p) => job.progress({ step: p.step, maxSteps: p.maxSteps, loss: p.loss, etaS: eta(p.step, p.maxSteps) })
@@ -253,6 +253,11 @@ async function evaluateIfDue(ctx: Ctx, job: JobContext, experimentId: number, ba
   job.progress({ message: `evaluating at ${after} edit(s)` }, true)
   const r = await measure(ctx, job, experimentId)
   return r === 'cancelled' ? 'cancelled' : 'done'
+}
+
+/** A queue row as the engine applies it: the subject and relation go along when the row names them. */
+function applyEdit(e: Edit): ApplyEdit {
+  return { prompt: e.prompt, target: e.target, ...(e.subject !== null ? { subject: e.subject } : {}), ...(e.relation !== null ? { relation: e.relation } : {}) }
 }
 
 function settleFailure(ctx: Ctx, plan: ApplyPlan, batch: BatchWithEdits, e: unknown): JobOutcome {

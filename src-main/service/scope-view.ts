@@ -29,13 +29,13 @@ export function scopeView(db: Database.Database, s: ScopeExplanation, batch = ba
     const e = editId === null ? null : getEdit(db, editId)
     return {
       editId, batchSeq: b?.seq ?? null, prompt: e?.prompt ?? '', target: e?.target ?? '', distance: n.distance,
-      enabled: n.enabled, failedGates: n.failedGates
+      enabled: n.enabled, failedGates: n.failedGates, relation: e?.relation ?? null
     }
   })
   return {
     measure: s.measure, distance: s.distance, threshold: s.threshold, inScope: s.inScope, reason: s.reason,
     summary: summary(s, s.disabledBatch === null ? null : (batch(s.disabledBatch)?.seq ?? s.disabledBatch), nearest),
-    failedGates: s.failedGates, nearest, allocation: s.allocation
+    failedGates: s.failedGates, relation: s.relation ?? null, nearest, allocation: s.allocation
   }
 }
 
@@ -47,8 +47,10 @@ function gateSentence(s: ScopeExplanation, nearest: NearEditView[]): string {
   const d = formatDistance(s.measure, n.distance)
   const t = formatDistance(s.measure, s.threshold)
   const edit = `edit #${n.editId ?? '?'}`
+  // The relation gate names both relations: what the prompt reads as, and what the edit is about.
+  const relations = n.failedGates.includes('relation') && s.relation && n.relation ? `; of the edited relations the prompt reads as ${s.relation}, the edit is ${n.relation}` : ''
   return n.distance < s.threshold
-    ? `deferred: ${gates} failed for ${edit} (distance ${d} < threshold ${t})`
+    ? `deferred: ${gates} failed for ${edit} (distance ${d} < threshold ${t}${relations})`
     : `deferred: no stored edit passes the ${gates}; the nearest, ${edit}, is at distance ${d} ≥ threshold ${t}`
 }
 

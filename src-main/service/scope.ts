@@ -56,7 +56,7 @@ export async function scopeDistances(ctx: Ctx, experimentId: number): Promise<Sc
   const { prompts, split } = flatten(inputs)
   const r = await withEngine(ctx, experimentId, () => ctx.host.request('scopeSet', { prompts, threshold: null }))
   const byGroup = split(r.points.map((p) => p.distance))
-  return { measure: r.threshold.measure, field: r.threshold.field, threshold: r.threshold.value, groups: byGroup }
+  return { measure: r.threshold.measure, field: r.threshold.field, threshold: r.threshold.value, note: r.threshold.note ?? null, groups: byGroup }
 }
 
 /** The engine decides every input again at `threshold` (the decision predict would make), and the service counts. */

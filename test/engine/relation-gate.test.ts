@@ -92,6 +92,16 @@ describe('the relation gate on tiny-world', () => {
     expect(e.relationClassifier()!.relations).toEqual([...new Set(USED.map((r) => r.relation))].sort())
   })
 
+  it('a prompt of a disabled batch says so, though the classifier no longer knows that batch’s relation', () => {
+    const k = USED.findIndex((r) => USED.filter((x) => x.relation === r.relation).length === 1)
+    expect(k).toBeGreaterThanOrEqual(0)
+    e.disableBatch(k + 1)
+    expect(e.relationClassifier()!.relations).not.toContain(USED[k].relation)
+    expect(e.explain([USED[k].prompt])[0]).toMatchObject({ inScope: false, reason: 'batch_disabled', disabledBatch: k + 1 })
+    e.enableBatch(k + 1)
+    expect(e.explain([USED[k].prompt])[0]).toMatchObject({ inScope: true, reason: 'in_scope' })
+  })
+
   it('a reloaded editor recomputes the features from the stored prompts and decides exactly as before', () => {
     const prompts = [...USED.flatMap((r) => [...r.rephrases, r.locality[0].prompt])]
     const copy = editorFromState(base, exportState(e))

@@ -90,7 +90,8 @@ describe('ELDER scope explanation', () => {
     const saved = e.config.queryRadius
     const t = d / 2 / e.config.relationScale // below d even where the relation gate widens it
     e.setScopeThreshold(t)
-    expect(e.scopeThreshold()).toEqual({ measure: 'query-cosine', field: 'queryRadius', value: t })
+    expect(e.scopeThreshold()).toMatchObject({ measure: 'query-cosine', field: 'queryRadius', value: t })
+    expect(e.scopeThreshold().note).toMatch(/within 4 × the radius/)
     expect(predict(base, e, [p], 2)[0].deferred).toBe(true)
     e.setScopeThreshold(saved)
     expect(predict(base, e, [p], 2)[0].deferred).toBe(false)

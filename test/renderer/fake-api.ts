@@ -108,7 +108,7 @@ export function fakeApi(opts: { edits?: number } = {}): FakeApi {
     job: null,
     status: structuredClone(STATUS),
     scope: {
-      measure: 'query-cosine', field: 'queryRadius', threshold: 0.08,
+      measure: 'query-cosine', field: 'queryRadius', threshold: 0.08, note: null,
       groups: { edit: [0.001, 0.002], rephrase: [0.03, 0.07, 0.09, 0.2], unrelated: [0.05, 0.3, 0.4, 0.5, null] }
     },
     undo: { op: null, seq: null, blocked: 'no rollback to undo' },
@@ -141,8 +141,10 @@ export function fakeApi(opts: { edits?: number } = {}): FakeApi {
             measure: 'query-cosine', distance: hit ? 0.01 : 0.4, threshold: 0.08, inScope: !!hit, reason: hit ? 'in_scope' : 'too_far',
             summary: hit ? `in scope: distance 0.010 < threshold 0.080 (edit #${hit.id})` : 'deferred: distance 0.400 ≥ threshold 0.080',
             failedGates: [],
+            relation: null,
             nearest: state.edits.filter((e) => e.status === 'applied').slice(0, 3).map((e) => ({
-              editId: e.id, batchSeq: e.batchId, prompt: e.prompt, target: e.target, distance: e === hit ? 0.01 : 0.4, enabled: true, failedGates: []
+              editId: e.id, batchSeq: e.batchId, prompt: e.prompt, target: e.target, distance: e === hit ? 0.01 : 0.4, enabled: true, failedGates: [],
+              relation: null
             })),
             allocation: { rows: 2, cols: 4, weights: hit ? [0.5, 0.5, 0, 0, 0, 0.5, 0.5, 0] : [0, 0, 0, 0, 0, 0, 0, 0] }
           }

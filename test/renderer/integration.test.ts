@@ -87,7 +87,7 @@ describe('job bar after switching the active experiment', () => {
 describe('scope tuning for a method without one threshold, before any edit', () => {
   it('draws no threshold line to drag and says no edit is applied yet', async () => {
     const fake = fakeApi()
-    fake.state.scope = { measure: 'key-euclidean', field: null, threshold: null, groups: { edit: [], rephrase: [null, null], unrelated: [null, null, null] } }
+    fake.state.scope = { measure: 'key-euclidean', field: null, threshold: null, note: null, groups: { edit: [], rephrase: [null, null], unrelated: [null, null, null] } }
     const w = await mountWith(ScopeTuning, fake, { global: { stubs: { ChartFrame: true } } })
     await useStatusStore().refresh()
     await useScopeStore().load()

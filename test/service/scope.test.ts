@@ -34,7 +34,10 @@ describe('probe: scope explanation', () => {
     const r = await probeOne(RECS[0].prompt)
     expect(r.edited.deferred).toBe(false)
     expect(r.edited.scope.reason).toBe('in_scope')
-    expect(r.edited.scope.summary).toMatch(/^in scope: distance 0\.\d{3} < threshold 0\.080 \(edit #\d+\)$/)
+    // The queue rows name their subject and relation, and the engine gets them: two relations edited, so the
+    // relation gate is on and an edit of the relation the prompt reads as matches at 0.08 × 4.
+    expect(r.edited.scope.relation).toBe(RECS[0].relation)
+    expect(r.edited.scope.summary).toMatch(/^in scope: distance 0\.\d{3} < threshold 0\.320 \(edit #\d+\)$/)
     expect(r.edited.scope.nearest[0]).toMatchObject({ editId: ids[0], batchSeq: 1, prompt: RECS[0].prompt, target: RECS[0].target, enabled: true })
     const a = r.edited.scope.allocation!
     expect(a.weights).toHaveLength(a.rows * a.cols)
@@ -44,7 +47,7 @@ describe('probe: scope explanation', () => {
   it('an unrelated prompt is deferred and says why', async () => {
     const r = await probeOne(RECS[2].locality[0].prompt)
     expect(r.edited.deferred).toBe(true)
-    expect(r.edited.scope.summary).toMatch(/^deferred: (distance \d\.\d{3} ≥ threshold 0\.080|no stored edit passes the answer gate; the nearest, edit #\d+, is at distance \d\.\d{3} ≥ threshold 0\.080|answer gate failed for edit #\d+)/)
+    expect(r.edited.scope.summary).toMatch(/^deferred: (distance \d\.\d{3} ≥ threshold 0\.(080|320)|no stored edit passes the ((answer|subject|relation) gate( and )?)+; the nearest, edit #\d+, is at distance \d\.\d{3} ≥ threshold 0\.(080|320)|((answer|subject|relation) gate( and )?)+ failed for edit #\d+)/)
   })
 
   it('issue 13 bug 4: a prompt of a disabled batch says "deferred: batch N disabled"', async () => {

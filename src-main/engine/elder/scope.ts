@@ -13,9 +13,15 @@ import { encodePrompts } from './rows'
 /** The threshold tuning moves: the query radius under 'key', ε (Hamming) under the code discriminators. */
 export function elderThreshold(editor: ElderEditor): ScopeThreshold {
   const c = editor.config
-  return c.discriminator === 'key'
-    ? { measure: 'query-cosine', field: 'queryRadius', value: c.queryRadius }
-    : { measure: 'code-hamming', field: 'eps', value: c.eps }
+  if (c.discriminator !== 'key') return { measure: 'code-hamming', field: 'eps', value: c.eps }
+  return {
+    measure: 'query-cosine',
+    field: 'queryRadius',
+    value: c.queryRadius,
+    ...(c.relationGate
+      ? { note: `An edit of the relation a prompt reads as matches within ${c.relationScale} × the radius: its distance is shown divided by ${c.relationScale} (relation gate).` }
+      : {})
+  }
 }
 
 export function setElderThreshold(editor: ElderEditor, value: number): void {
@@ -80,7 +86,9 @@ export function elderExplain(editor: ElderEditor, prompts: readonly string[], th
       if (c.discriminator === 'code+query' && distance < t && !(routing.queryDistance[b] < c.queryRadius)) failedQuery.push('query')
     }
     const near = rows.filter(within)
-    const disabledHit = near.find((r) => !r.enabled && r.failedGates.length === 0)
+    // A disabled edit's relation is not among those the classifier knows (it is fitted on enabled edits), so its
+    // own prompt may read as another relation: only the other gates count against a disabled edit.
+    const disabledHit = near.find((r) => !r.enabled && r.failedGates.every((g) => g === 'relation'))
     // A near edit that fails a gate; when no stored edit passes the gates at all (no distance), the nearest one.
     const gateHit =
       near.find((r) => r.enabled && r.failedGates.length > 0) ??
@@ -102,7 +110,9 @@ export function elderExplain(editor: ElderEditor, prompts: readonly string[], th
       disabledBatch: reason === 'batch_disabled' && disabledHit ? disabledHit.batchId : null,
       failedGates: reason === 'gate_failed' ? (gateHit ? [...gateHit.failedGates] : failedQuery) : [],
       nearest: rows.slice(0, NEAREST_SHOWN),
-      allocation: { rows: L, cols: N, weights: w }
+      allocation: { rows: L, cols: N, weights: w },
+      relation,
+      ...(key && routing.threshold[b] !== t && t > 0 ? { scale: routing.threshold[b] / t } : {})
     }
   })
 }

@@ -50,6 +50,13 @@ export interface ScopeExplanation {
   nearest: NearestEdit[]
   /** The experts used and their mixing weights, rows × cols row-major (ELDER: L × N; null: no allocation). */
   allocation: { rows: number; cols: number; weights: number[] } | null
+  /** The relation the input reads as, when the method has a relation gate (ELDER's default); else absent. */
+  relation?: string | null
+  /**
+   * The factor the tuned threshold carries for this input (threshold = tuned value × scale): ELDER's relationScale
+   * when the nearest edit is of the relation the input reads as; absent means 1.
+   */
+  scale?: number
 }
 
 /** The method's threshold the scope tuning moves, and the config field that holds it. */
@@ -58,6 +65,8 @@ export interface ScopeThreshold {
   /** Config field (e.g. 'queryRadius'); null when the threshold is not one number (per-key radii) or absent. */
   field: string | null
   value: number | null
+  /** How the tuning view's distances relate to the decision, when not plainly (ELDER's relation gate). */
+  note?: string
 }
 
 /** One input's scope distance for the tuning histograms, and whether the method's own decision put it in scope. */
