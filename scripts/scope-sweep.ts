@@ -90,6 +90,7 @@ const decide = (K: ReturnType<typeof keys>, i: number, text: string): { distance
   const n = table.nearest(K.queries[i], gate)
   return { ...n, wide: !!relation && n.row >= 0 && relationOf(recs[n.row]) === relation }
 }
+const ownNear = recs.map((r, i) => decide(E, i, r.prompt))
 const rephrases = recs.flatMap((r, i) => r.rephrases.map((p) => ({ prompt: p, own: i })))
 const R = keys(rephrases.map((r) => r.prompt))
 const near = rephrases.map((r, i) => decide(R, i, r.prompt))
@@ -115,6 +116,7 @@ for (const r of [0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.12]) {
           }
         : {}),
       unrelated: unrelated.length,
+      edit_prompts_in_scope_pct: pct(ownNear.filter((n, i) => within(n, r) && n.row === i).length, recs.length),
       rephrases_in_scope_own_pct: pct(near.filter((n, i) => within(n, r) && n.row === rephrases[i].own).length, near.length),
       rephrases_in_scope_other_pct: pct(near.filter((n, i) => within(n, r) && n.row !== rephrases[i].own).length, near.length),
       unrelated_deferred_pct: pct(uNear.filter((n) => !within(n, r)).length, uNear.length)

@@ -33,6 +33,18 @@ describe('QueryTable', () => {
     expect(t.nearest(v(1, 1)).distance).toBeCloseTo(0, 6)
   })
 
+  it('the relation gate compares only rows of the input’s relation (or of none), except the row’s own prompt', () => {
+    const t = table()
+    // Row 1:0 is a 'capital' edit; an input read as 'currency' skips it and falls to the row without a relation.
+    expect(t.nearest(v(1, 0.1), { answer: 7, relation: 'currency' })).toMatchObject({ owner: 2, row: 0 })
+    expect(t.nearest(v(1, 0.1), { answer: 7, relation: 'capital' })).toMatchObject({ owner: 1, row: 0 })
+    // The edit's own prompt (the same query) passes whatever relation the classifier reads it as.
+    expect(t.nearest(v(1, 0), { answer: 7, relation: 'currency' })).toMatchObject({ owner: 1, row: 0 })
+    const scanned = t.scan(v(1, 0.1), { answer: 7, relation: 'currency' })
+    expect(scanned.find((r) => r.owner === 1 && r.row === 0)!.failedGates).toEqual(['relation'])
+    expect(t.scan(v(1, 0), { relation: 'currency' }).find((r) => r.owner === 1 && r.row === 0)!.failedGates).toEqual([])
+  })
+
   it('supersedes rows of the same fact (same prompt, or same subject and relation) and keeps them out', () => {
     const t = table()
     expect(t.supersede({ prompt: 'Q: What is the capital of Velmora? A:', subject: 'Velmora', relation: 'capital' })).toBe(1)

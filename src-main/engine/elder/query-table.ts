@@ -3,8 +3,9 @@
 // at the last prompt token — the vector the routers score), the base model's answer token for its prompt (the
 // answer gate), its allocation code, and its prompt and target (for rehearsal and re-editing).
 // nearest() answers the cosine distance 1 − cos from an input's query to the nearest stored row of an enabled
-// batch, optionally only among rows that pass a gate — the same base answer, and an input text that mentions the
-// row's subject. The scan tests the gate (an integer compare, then a substring test) before the O(D) dot product,
+// batch, optionally only among rows that pass a gate — the same base answer, an input text that mentions the
+// row's subject, and the relation the input reads as (relations.ts). The scan tests the answer and subject gates (an
+// integer compare, then a substring test) before the O(D) dot product,
 // so with the gates on a decision costs O(rows) compares plus D multiply-adds per row that passes. Batches can be removed or disabled (rollback); single rows are
 // superseded when a later edit rewrites the same fact (the latest edit wins).
 
@@ -64,6 +65,12 @@ export interface Gate {
 }
 
 export type GateName = 'answer' | 'subject' | 'relation'
+
+/**
+ * A query this close to a stored one is that edit's own prompt (the same text gives the same frozen query): it
+ * passes the relation gate whatever the classifier says, so an edit's own prompt is always compared with it.
+ */
+const SAME_PROMPT = 1e-6
 
 const fold = (s: string): string => s.trim().replace(/\s+/g, ' ').toLowerCase()
 
@@ -164,11 +171,11 @@ export class QueryTable {
       for (let r = 0; r < b.rows; r++) {
         if (dead[r] === 1 || (!anyAnswer && answers[r] !== answer)) continue
         const { subject, relation: rowRelation } = meta[r]
-        if (relation !== undefined && rowRelation && rowRelation !== relation) continue
         if (text !== undefined && subject && !text.includes(fold(subject))) continue
         let dot = 0
         const off = r * D
         for (let i = 0; i < D; i++) dot += q[i] * vectors[off + i]
+        if (relation !== undefined && rowRelation && rowRelation !== relation && !(1 - dot < SAME_PROMPT)) continue
         if (dot > best) {
           best = dot
           owner = id
@@ -194,11 +201,11 @@ export class QueryTable {
         if (gate.answer !== undefined && b.answers[r] !== gate.answer) failedGates.push('answer')
         const { subject, relation } = b.meta[r]
         if (text !== undefined && subject && !text.includes(fold(subject))) failedGates.push('subject')
-        if (gate.relation !== undefined && relation && relation !== gate.relation) failedGates.push('relation')
         // The same sum in the same order as nearest(), so an explained distance equals the decided one exactly.
         let dot = 0
         const off = r * this.D
         for (let i = 0; i < this.D; i++) dot += q[i] * b.vectors[off + i]
+        if (gate.relation !== undefined && relation && relation !== gate.relation && !(1 - dot < SAME_PROMPT)) failedGates.push('relation')
         out.push({ owner, row: r, distance: 1 - dot, enabled: b.enabled, failedGates })
       }
     }
