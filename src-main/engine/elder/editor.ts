@@ -68,6 +68,8 @@ const refKey = (r: RowRef): string => `${r.owner}:${r.row}`
 
 /** The relation classifier is fitted on at most this many of the latest live edits of each relation. */
 const FIT_PER_RELATION = 256
+/** At most this many rows' relation features are kept between refits (~3.5 KB each on the embedded model). */
+const FEATURES_KEPT = 8192
 
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
@@ -147,11 +149,6 @@ export class ElderEditor implements Editor {
     const { numExperts: N, topK: k } = this.config
     const LN = this.L * N
     return Array.from({ length: B }, (_, b) => codeFromScores(scores.subarray(b * LN, (b + 1) * LN), this.L, N, k))
-  }
-
-  /** The base model's argmax after each prompt (the answer gate), from a prefix's hidden state. */
-  baseAnswers(hidden: tf.Tensor2D, B: number, T: number, lastPrompt: Int32Array): Int32Array {
-    return this.baseForward(hidden, B, T, lastPrompt, false).answers
   }
 
   /**
@@ -509,6 +506,10 @@ export class ElderEditor implements Editor {
       }))
     )
     newFeatures?.forEach((f, b) => this.rowFeatures.set(this.queries.meta({ owner: batchId, row: b }), f))
+    // Many batches with no scope decision between them: drop the oldest kept features (a refit recomputes any it needs).
+    if (this.rowFeatures.size > FEATURES_KEPT) {
+      for (const m of [...this.rowFeatures.keys()].slice(0, this.rowFeatures.size - FEATURES_KEPT / 2)) this.rowFeatures.delete(m)
+    }
     // The last forward ran before the last update: a rehearsed row right there is right now, near enough.
     this.markRows(replay, rows, pred, E)
     this.nextBatchId = Math.max(this.nextBatchId, batchId + 1)
