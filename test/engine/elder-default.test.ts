@@ -12,7 +12,6 @@ import { editorFromState, exportState } from '../../src-main/engine/elder/state'
 import { loadModel, type LoadedModel } from '../../src-main/engine/model/load'
 import { WORLD_DIR, WORLD_RECS, worldEdit } from '../helpers/world-suite'
 
-
 let base: LoadedModel
 beforeAll(async () => {
   await initBackend('wasm')

@@ -10,7 +10,6 @@ import { predict } from '../../src-main/engine/methods/infer'
 import { loadModel, type LoadedModel } from '../../src-main/engine/model/load'
 import { WORLD_DIR, WORLD_RECS, worldEdit } from '../helpers/world-suite'
 
-
 let base: LoadedModel
 let e: ElderEditor
 beforeAll(async () => {
