@@ -3,7 +3,8 @@
 //                   per-batch Adam 1e-3 ×0.5 every 30 steps, ≤ 50 steps, early stop at CE < 0.1, no rehearsal;
 //   'elder'       — the default: the same MoLoRA, but each edit is trained and served through its fixed preset
 //                   allocation, the scope is decided on the frozen routing query (nearest stored edit, cosine radius,
-//                   gated on the base model's answer token), a bounded rehearsal of earlier edits, training to CE < 0.02.
+//                   gated on the base model's answer token, the subject and the relation the input reads as), a
+//                   bounded rehearsal of earlier edits, training to CE < 0.02.
 import { z } from 'zod'
 import { MethodConfigError } from '../methods/editor'
 import { moduleField } from '../methods/module-field'

@@ -6,7 +6,8 @@
 //   'elder-paper': top-k mixing by raw router scores, a guided loss towards label-keyed presets, and deferral when
 //                  an input's allocation code is not within Hamming distance < ε of a stored code;
 //   'elder' (default): every edit is trained and served through its label's fixed preset allocation; the scope is
-//                  the nearest stored edit query (same base answer token) within a cosine radius, and that edit's
+//                  the nearest stored edit query (same base answer token, subject and relation: query-table.ts,
+//                  relations.ts) within a cosine radius, and that edit's
 //                  allocation serves the input; each step rehearses a fixed number of earlier edits, slipped first.
 //
 // Steps of applyBatch:
