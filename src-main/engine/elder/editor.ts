@@ -27,11 +27,11 @@ import { parseElderConfig, placement, type ElderConfig } from './config'
 import { DeferralTable } from './deferral'
 import { MoLora } from './molora'
 import { AllocationPresets } from './presets'
-import { QueryTable, sameFact, type RowMeta, type RowRef } from './query-table'
+import { QueryTable, sameFact, type Gate, type RowMeta, type RowRef } from './query-table'
 import { FeatureMap, RelationClassifier, featureBlocks } from './relations'
 import { encodePrompts, encodeRows, type EncodedRows, type PromptTarget } from './rows'
 import { elderPredict, elderPromptLogits, elderScore } from './infer'
-import { lastRows, padBatch } from '../model/gpt2'
+import { lastRows, padBatch, type TokenBatch } from '../model/gpt2'
 import { exportState } from './state'
 import {
   EditCancelledError, type ApplyOptions, type BatchReport, type Editor, type EditorModel, type EditRow, type Prediction,
@@ -137,6 +137,15 @@ export class ElderEditor implements Editor {
     })
   }
 
+  /** Encodes prompts (no target) into a right-padded batch and runs its prefix; the caller disposes hidden and query. */
+  promptPrefix(prompts: readonly string[]): { seqs: number[][]; batch: TokenBatch; last: Int32Array; hidden: tf.Tensor2D; query: tf.Tensor2D } {
+    const { tokenizer, model } = this.base
+    const seqs = encodePrompts(tokenizer, prompts, model.config.nPositions)
+    const batch = padBatch(seqs, tokenizer.eosId)
+    const last = lastRows(batch)
+    return { seqs, batch, last, ...this.prefix({ batch, lastPrompt: last }) }
+  }
+
   /** Router scores for queries [B, D], read back: [B·L·N]. */
   scores(query: tf.Tensor2D): Float32Array {
     const p = tf.tidy(() => this.molora.routerProbs(query))
@@ -217,10 +226,7 @@ export class ElderEditor implements Editor {
     const missing = metas.filter((m) => !this.rowFeatures.has(m))
     for (let i = 0; i < missing.length; i += 256) {
       const chunk = missing.slice(i, i + 256)
-      const { tokenizer, model } = this.base
-      const batch = padBatch(encodePrompts(tokenizer, chunk.map((m) => m.prompt), model.config.nPositions), tokenizer.eosId)
-      const last = lastRows(batch)
-      const { hidden, query } = this.prefix({ batch, lastPrompt: last })
+      const { batch, last, hidden, query } = this.promptPrefix(chunk.map((m) => m.prompt))
       const f = this.baseForward(hidden, chunk.length, batch.T, last, true).features as Float32Array[]
       tf.dispose([hidden, query])
       chunk.forEach((m, b) => this.rowFeatures.set(m, f[b]))
@@ -231,6 +237,23 @@ export class ElderEditor implements Editor {
     for (const m of this.rowFeatures.keys()) if (!keep.has(m)) this.rowFeatures.delete(m)
     this.fitted = { version: this.queries.version, classifier }
     return classifier
+  }
+
+  /** What an input must share with a stored edit to be compared with it (scope decision and its explanation alike). */
+  gateFor(answer: number | null, text: string | null, relation: string | null): Gate {
+    return {
+      ...(answer !== null ? { answer } : {}),
+      ...(text !== null && this.config.subjectGate ? { text } : {}),
+      ...(relation ? { relation } : {})
+    }
+  }
+
+  /**
+   * The radius a stored edit matches an input within: `radius`, or radius × relationScale for an edit of the relation
+   * the classifier reads the input as (relations.ts says why).
+   */
+  matchRadius(ref: RowRef, relation: string | null, radius: number): number {
+    return relation && this.queries.meta(ref).relation === relation ? radius * this.config.relationScale : radius
   }
 
   /**
@@ -261,16 +284,9 @@ export class ElderEditor implements Editor {
       let radius = key ? queryRadius : eps
       const relation = classifier && features ? classifier.predict(features[b]) : null
       if (discriminator === 'key') {
-        const n = this.queries.nearest(q, {
-          ...(answers ? { answer: answers[b] } : {}),
-          ...(texts && this.config.subjectGate ? { text: texts[b] } : {}),
-          ...(relation ? { relation } : {})
-        })
+        const n = this.queries.nearest(q, this.gateFor(answers ? answers[b] : null, texts ? texts[b] : null, relation))
         qd = n.distance
-        // An edit of the relation the classifier names is matched at the wider radius (relations.ts says why).
-        if (relation && n.owner !== null && this.queries.meta({ owner: n.owner, row: n.row }).relation === relation) {
-          radius = queryRadius * this.config.relationScale
-        }
+        if (n.owner !== null) radius = this.matchRadius({ owner: n.owner, row: n.row }, relation, queryRadius)
         inScope = qd < radius
         if (n.owner !== null) {
           matched = { owner: n.owner, row: n.row }

@@ -3,11 +3,11 @@
 // Routing is decided once per sequence from its prompt (the query at the last prompt token) and kept for every
 // position and every generated token (elder-spec.md §1 "Which token").
 import * as tf from '@tensorflow/tfjs'
-import { lastRows, padBatch, type RunOptions, type TokenBatch } from '../model/gpt2'
+import type { RunOptions, TokenBatch } from '../model/gpt2'
 import type { Prediction, RowScore } from '../methods/editor'
 import { greedyPredictions, rowScores } from '../methods/infer'
 import type { ElderEditor, Routing } from './editor'
-import { encodePrompts, encodeRows, type PromptTarget } from './rows'
+import { encodeRows, type PromptTarget } from './rows'
 
 /** Teacher-forced scores of one chunk of items on the edited model. */
 export function elderScore(editor: ElderEditor, items: readonly PromptTarget[]): RowScore[] {
@@ -41,11 +41,7 @@ interface Prepared {
 
 /** Encodes prompts and decides each one's routing once, from its last token. */
 function prepare(editor: ElderEditor, prompts: readonly string[]): Prepared {
-  const { tokenizer, model } = editor.base
-  const seqs = encodePrompts(tokenizer, prompts, model.config.nPositions)
-  const batch = padBatch(seqs, tokenizer.eosId)
-  const last = lastRows(batch)
-  const { hidden, query } = editor.prefix({ batch, lastPrompt: last })
+  const { seqs, batch, last, hidden, query } = editor.promptPrefix(prompts)
   const routing = editor.routePrefix(hidden, query, batch.T, last, prompts)
   const w = tf.tidy(() => editor.weights(query, editor.mask(routing.codes, routing.deferred)))
   tf.dispose([hidden, query])

@@ -72,6 +72,11 @@ export type GateName = 'answer' | 'subject' | 'relation'
  */
 const SAME_PROMPT = 1e-6
 
+/** The relation gate: a row of another relation than the input's fails it, unless the input is the row's own prompt. */
+function failsRelation(input: string | undefined, row: string | undefined, dot: number): boolean {
+  return input !== undefined && !!row && row !== input && !(1 - dot < SAME_PROMPT)
+}
+
 const fold = (s: string): string => s.trim().replace(/\s+/g, ' ').toLowerCase()
 
 export function normalise(v: Float32Array): Float32Array {
@@ -175,7 +180,7 @@ export class QueryTable {
         let dot = 0
         const off = r * D
         for (let i = 0; i < D; i++) dot += q[i] * vectors[off + i]
-        if (relation !== undefined && rowRelation && rowRelation !== relation && !(1 - dot < SAME_PROMPT)) continue
+        if (failsRelation(relation, rowRelation, dot)) continue
         if (dot > best) {
           best = dot
           owner = id
@@ -205,7 +210,7 @@ export class QueryTable {
         let dot = 0
         const off = r * this.D
         for (let i = 0; i < this.D; i++) dot += q[i] * b.vectors[off + i]
-        if (gate.relation !== undefined && relation && relation !== gate.relation && !(1 - dot < SAME_PROMPT)) failedGates.push('relation')
+        if (failsRelation(gate.relation, relation, dot)) failedGates.push('relation')
         out.push({ owner, row: r, distance: 1 - dot, enabled: b.enabled, failedGates })
       }
     }

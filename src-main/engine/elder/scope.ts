@@ -4,11 +4,9 @@
 // The decision itself is route()'s own (same prefix, same answers, same gates), so explain() cannot disagree
 // with predict() or score(); the extra rows only say why.
 import * as tf from '@tensorflow/tfjs'
-import { lastRows, padBatch } from '../model/gpt2'
 import { NEAREST_SHOWN, finite, type NearestEdit, type ScopeExplanation, type ScopeReason, type ScopeThreshold } from '../methods/scope'
 import { hamming, unpackCode } from './codes'
 import type { ElderEditor } from './editor'
-import { encodePrompts } from './rows'
 
 /** The threshold tuning moves: the query radius under 'key', ε (Hamming) under the code discriminators. */
 export function elderThreshold(editor: ElderEditor): ScopeThreshold {
@@ -31,11 +29,7 @@ export function setElderThreshold(editor: ElderEditor, value: number): void {
 
 /** Prefix, routing and mixing weights of prompts, read back once; the tensors are freed before returning. */
 function routeOf(editor: ElderEditor, prompts: readonly string[], threshold?: number) {
-  const { tokenizer, model } = editor.base
-  const seqs = encodePrompts(tokenizer, prompts, model.config.nPositions)
-  const batch = padBatch(seqs, tokenizer.eosId)
-  const last = lastRows(batch)
-  const { hidden, query } = editor.prefix({ batch, lastPrompt: last })
+  const { batch, last, hidden, query } = editor.promptPrefix(prompts)
   try {
     const B = prompts.length
     const { answers, features } = editor.baseFor(hidden, B, batch.T, last)
@@ -63,22 +57,15 @@ export function elderExplain(editor: ElderEditor, prompts: readonly string[], th
     let rows: NearestEdit[]
     let distance: number
     const failedQuery: Array<'query'> = []
-    // Under the relation gate an edit of the predicted relation is matched at the wider radius (route()).
     const relation = routing.relation[b]
-    const wide = t * c.relationScale
+    // Each stored edit is within its own radius of the input: wider for an edit of the relation it reads as (route()).
     let within = (r: NearestEdit): boolean => r.distance < t
     if (key) {
       distance = routing.queryDistance[b]
       rows = editor.queries
-        .scan(q, {
-          ...(answers ? { answer: answers[b] } : {}),
-          ...(c.subjectGate ? { text: prompts[b] } : {}),
-          ...(relation ? { relation } : {})
-        })
+        .scan(q, editor.gateFor(answers ? answers[b] : null, prompts[b], relation))
         .map((r) => ({ batchId: r.owner, row: r.row, distance: r.distance, enabled: r.enabled, failedGates: r.failedGates }))
-      if (relation) {
-        within = (r) => r.distance < (editor.queries.meta({ owner: r.batchId, row: r.row }).relation === relation ? wide : t)
-      }
+      within = (r) => r.distance < editor.matchRadius({ owner: r.batchId, row: r.row }, relation, t)
     } else {
       distance = routing.nearest[b]
       rows = codeRows(editor, routing.codes[b])
