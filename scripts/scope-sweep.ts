@@ -3,7 +3,7 @@
  * store the frozen routing query, base answer and subject of every edit of a suite (no training: the decision only
  * reads the frozen base model), then, for each radius, the share of rephrases whose nearest gated edit is their own
  * within the radius, and the share of unrelated prompts (the suite's locality prompts and a seeded sample of the
- * retention set) deferred. Uses the editor's own prefix, answer and QueryTable code. Prints JSON lines.
+ * retention set) deferred. Uses the editor's own prefix, answers, table, relation classifier, gates and radii. Prints JSON lines.
  *
  *   node --import tsx scripts/scope-sweep.ts [--model DIR] [--edits 1000] [--sample 3000] [--config JSON]
  *                                            [--suite FILE --retention FILE]   (default: the model folder's own)
@@ -20,8 +20,6 @@ import { parseArgs } from 'node:util'
 import * as tf from '@tensorflow/tfjs'
 import { describeBackend, initBackend } from '../src-main/engine/backend'
 import { ElderEditor } from '../src-main/engine/elder/editor'
-import { QueryTable, type Gate } from '../src-main/engine/elder/query-table'
-import { RelationClassifier } from '../src-main/engine/elder/relations'
 import { encodeRows } from '../src-main/engine/elder/rows'
 import type { SuiteRecord } from '../src-main/engine/eval/metrics'
 import { loadModel } from '../src-main/engine/model/load'
@@ -75,20 +73,17 @@ function keys(prompts: string[]): { queries: Float32Array[]; answers: Int32Array
 }
 
 const E = keys(recs.map((r) => r.prompt))
-const table = new QueryTable(base.model.config.nEmbd)
+// The editor's own table, classifier, gates and radii: the sweep decides exactly as the editor would.
+const table = editor.queries
 const relationOf = (r: Rec): string | undefined => (r as { relation?: string }).relation
 table.add(1, E.queries, recs.map((r, i) => ({ answer: E.answers[i], code: [], prompt: r.prompt, target: r.target, subject: r.subject, relation: relationOf(r) })))
 const c = editor.config
-// The editor's own classifier, fitted the way the editor fits it (on the edits' prompts and relations).
-const classifier = editor.needsFeatures
-  ? RelationClassifier.fit(recs.flatMap((r, i) => (relationOf(r) ? [{ features: E.features[i], relation: relationOf(r) as string }] : [])))
-  : null
-/** Nearest gated edit, and whether it is of the relation predicted for the input (then the radius widens). */
-const decide = (K: ReturnType<typeof keys>, i: number, text: string): { distance: number; row: number; wide: boolean } => {
-  const relation = classifier ? classifier.predict(K.features[i]) : undefined
-  const gate: Gate = { ...(c.answerGate ? { answer: K.answers[i] } : {}), ...(c.subjectGate ? { text } : {}), ...(relation ? { relation } : {}) }
-  const n = table.nearest(K.queries[i], gate)
-  return { ...n, wide: !!relation && n.row >= 0 && relationOf(recs[n.row]) === relation }
+const classifier = editor.relationClassifier()
+/** Nearest gated edit, with the relation the input reads as (it decides the radius that edit matches within). */
+const decide = (K: ReturnType<typeof keys>, i: number, text: string): { distance: number; row: number; relation: string | null } => {
+  const relation = classifier ? classifier.predict(K.features[i]) : null
+  const n = table.nearest(K.queries[i], editor.gateFor(c.answerGate ? K.answers[i] : null, text, relation))
+  return { ...n, relation }
 }
 const ownNear = recs.map((r, i) => decide(E, i, r.prompt))
 const rephrases = recs.flatMap((r, i) => r.rephrases.map((p) => ({ prompt: p, own: i })))
@@ -101,7 +96,8 @@ const unrelated = o['same-subject']
 const U = keys(unrelated)
 const uNear = unrelated.map((p, i) => decide(U, i, p))
 const pct = (n: number, d: number): number => +((n / d) * 100).toFixed(2)
-const within = (n: { distance: number; wide: boolean }, r: number): boolean => n.distance < (n.wide ? r * c.relationScale : r)
+const within = (n: { distance: number; row: number; relation: string | null }, r: number): boolean =>
+  n.row >= 0 && n.distance < editor.matchRadius({ owner: 1, row: n.row }, n.relation, r)
 for (const r of [0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.12]) {
   console.log(
     JSON.stringify({
