@@ -26,7 +26,9 @@ const ROWS: Array<{ name: string; config: Record<string, unknown> }> = [
   { name: '+ train to CE < 0.02, lr 3e-3', config: { earlyStopLoss: 0.02, lr: 3e-3 } },
   { name: '+ N 8, r 4 (same parameter count)', config: { numExperts: 8, rank: 4, alpha: 4 } },
   { name: '+ subject gate', config: { subjectGate: true } },
-  { name: '+ 128 checked per edit (= the default)', config: { rehearsalCheck: 128 } }
+  { name: '+ 128 checked per edit', config: { rehearsalCheck: 128 } },
+  { name: '+ relation gate, scale 4', config: { relationGate: true, relationScale: 4 } },
+  { name: '+ rehearse edits whose loss rose above 0.05 (= the default)', config: { slipLoss: 0.05 } }
 ]
 
 const { values: o } = parseArgs({

@@ -89,6 +89,36 @@ describe('default ELDER method', () => {
     e.dispose()
   }, 300_000)
 
+  it('an earlier edit whose loss rose above slipLoss is rehearsed first, worst first, though its answer is still right', async () => {
+    // slipLoss 1e-6: no trained edit is that sure of its target, so each check finds every earlier edit slipped,
+    // with its loss as severity. slipLoss 0 (argmax only) finds them right.
+    const run = async (slipLoss: number): Promise<{ queued: number[]; firstReplayedIsWorst: boolean[] }> => {
+      const e = new ElderEditor(base, { rehearsal: 3, slipLoss })
+      const queued: number[] = []
+      const firstReplayedIsWorst: boolean[] = []
+      for (const r of WORLD_RECS.slice(0, 8)) {
+        const worst = e.slippedRows().find((s) => s.ref.owner !== e.nextBatchId)
+        const res = await e.applyBatch([worldEdit(r)])
+        if (worst) firstReplayedIsWorst.push(res.rehearsed[0].owner === worst.ref.owner)
+        const rows = e.slippedRows()
+        queued.push(rows.length)
+        // Worst first, and a loss (finite) above the threshold: no answer went wrong.
+        rows.forEach((s, i) => {
+          expect(s.severity).toBeGreaterThan(slipLoss)
+          if (i > 0) expect(s.severity).toBeLessThanOrEqual(rows[i - 1].severity)
+        })
+      }
+      e.dispose()
+      return { queued, firstReplayedIsWorst }
+    }
+    const margin = await run(1e-6)
+    expect(margin.queued).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+    expect(margin.firstReplayedIsWorst.length).toBe(7)
+    expect(margin.firstReplayedIsWorst.every(Boolean)).toBe(true)
+    const argmax = await run(0)
+    expect(argmax.queued.every((n) => n === 0)).toBe(true)
+  }, 300_000)
+
   it('keeps the tensor count flat over repeated edits with rehearsal and checks', async () => {
     const e = new ElderEditor(base, { maxSteps: 4 })
     await e.applyBatch([worldEdit(WORLD_RECS[0])])

@@ -4,7 +4,7 @@
 //   'elder'       — the default: the same MoLoRA, but each edit is trained and served through its fixed preset
 //                   allocation, the scope is decided on the frozen routing query (nearest stored edit, cosine radius,
 //                   gated on the base model's answer token, the subject and the relation the input reads as), a
-//                   bounded rehearsal of earlier edits, training to CE < 0.02.
+//                   bounded rehearsal of earlier edits (first those whose loss rose above 0.05), training to CE < 0.02.
 import { z } from 'zod'
 import { MethodConfigError } from '../methods/editor'
 import { moduleField } from '../methods/module-field'
@@ -61,6 +61,13 @@ export const ElderConfigSchema = z
      * docs/elder-method.md), for one 128-row forward pass per edit.
      */
     rehearsalCheck: z.number().int().min(0).max(4096).default(128),
+    /**
+     * A checked or rehearsed edit also counts as slipped when its mean cross-entropy on its target rose above this,
+     * though its answer is still right (0: slipped only once a target token is wrong). Rehearsing edits when their
+     * margin erodes, not when they flip, is what keeps their rephrases: an edit trained once is right on 91% of its
+     * rephrases, and later edits erode the margin those rely on first (docs/elder-method.md, "Rehearsing to a margin").
+     */
+    slipLoss: z.number().min(0).default(0.05),
     /** Weight of the router loss (routing 'router'). */
     lambda: z.number().min(0).default(0.01),
     /**
@@ -99,6 +106,7 @@ export const ELDER_PAPER = {
   routing: 'router',
   rehearsal: 0,
   rehearsalCheck: 0,
+  slipLoss: 0,
   lr: 1e-3,
   earlyStopLoss: 0.1
 } as const
